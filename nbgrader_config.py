@@ -1,0 +1,16 @@
+"""nbgrader settings for the RNN from Scratch course.
+
+The repository root is the course directory: masters live in source/.
+"""
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.source_directory = "source"
+# Test cells that were deleted in a hand-in are restored from the master.
+c.OverwriteCells.add_missing_cells = True
+# A student cell that never ends is cut after this many seconds.
+c.Execute.timeout = 30
+# Keep the grader's records small when a hand-in prints without end.
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 50
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

@@ -1,0 +1,1 @@
+"""Build and grading commands for the RNN from Scratch course."""

@@ -1,0 +1,36 @@
+"""Shared fixtures: the assignments, and an nbgrader course directory holding them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from rnncourse import config, nbgrader_run
+
+ASSIGNMENTS = config.assignments()
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def grade_id(cell: nbformat.NotebookNode) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def student_notebook_path(assignment: str) -> Path:
+    return config.NOTEBOOKS_DIR / f"{assignment}.ipynb"
+
+
+def solution_notebook_path(assignment: str) -> Path:
+    return config.SOLUTIONS_DIR / f"{assignment}.ipynb"
+
+
+@pytest.fixture(scope="session")
+def course_dir(tmp_path_factory) -> Path:
+    """A course directory in which every assignment has been generated."""
+    course = nbgrader_run.make_course_dir(tmp_path_factory.mktemp("course"), ASSIGNMENTS)
+    for assignment in ASSIGNMENTS:
+        nbgrader_run.generate_assignment(course, assignment)
+    return course

@@ -1,0 +1,66 @@
+"""The generated notebooks: in sync with source/, deterministic, and safe to publish."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import ASSIGNMENTS, grade_id, read_notebook, student_notebook_path
+from rnncourse import build, config
+
+
+def test_committed_files_are_in_sync_with_source():
+    assert build.out_of_sync(ASSIGNMENTS) == []
+
+
+def test_sync_check_notices_a_hand_edit(tmp_path, monkeypatch):
+    copy = tmp_path / "notebooks"
+    shutil.copytree(config.NOTEBOOKS_DIR, copy)
+    edited = copy / f"{ASSIGNMENTS[0]}.ipynb"
+    edited.write_text(edited.read_text().replace("YOUR CODE HERE", "YOUR CODE THERE", 1))
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", copy)
+    assert build.out_of_sync(ASSIGNMENTS[:1]) == [f"{edited}: differs from a fresh build"]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_build_is_byte_identical_when_run_twice(assignment):
+    first = build.build([assignment])
+    second = build.build([assignment])
+    assert first.keys() == second.keys()
+    for path in first:
+        assert first[path] == second[path], f"{path.name} differs between two builds"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_notebook_hides_solutions_and_hidden_tests(assignment):
+    text = student_notebook_path(assignment).read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME"):
+        assert marker not in text, f"{marker} left in the student notebook"
+    master = read_notebook(config.SOURCE_DIR / assignment / f"{assignment}.ipynb")
+    student = read_notebook(student_notebook_path(assignment))
+    solution_cells = [cell for cell in master.cells if cell.metadata.get("nbgrader", {}).get("solution")]
+    assert solution_cells, "the master has no exercise"
+    by_id = {grade_id(cell): cell for cell in student.cells}
+    for cell in solution_cells:
+        released = by_id[grade_id(cell)]
+        assert released.source != cell.source, f"exercise {grade_id(cell)} is released with its answer"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_notebook_opens_in_colab_from_its_first_cell(assignment):
+    first = read_notebook(student_notebook_path(assignment)).cells[0]
+    assert first.cell_type == "markdown"
+    assert config.colab_url(assignment) in first.source
+    assert f"github/{config.GITHUB_REPOSITORY}/blob/{config.GITHUB_BRANCH}/notebooks/{assignment}.ipynb" in first.source
+    assert config.colab_badge(assignment) in config.README.read_text()
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_test_cell_is_worth_points(assignment):
+    master = read_notebook(config.SOURCE_DIR / assignment / f"{assignment}.ipynb")
+    ids = [grade_id(cell) for cell in master.cells if grade_id(cell)]
+    assert len(ids) == len(set(ids)), "grade ids must be unique"
+    graded = [cell for cell in master.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+    assert graded
+    for cell in graded:
+        assert cell.metadata["nbgrader"].get("points", 0) > 0, f"{grade_id(cell)} has no points"
