@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from conftest import ASSIGNMENTS, solution_notebook_path, student_notebook_path
+from rnncourse import nbgrader_run
 from rnncourse.autograde import autograde
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_reference_scores_full_marks_and_untouched_notebook_zero(course_dir, assignment):
+    nbgrader_run.generate_assignment(course_dir, assignment)
     scores = autograde(
         course_dir,
         assignment,
