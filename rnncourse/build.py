@@ -171,9 +171,23 @@ def shown(path: Path) -> str:
     return str(path.relative_to(config.REPO_ROOT)) if path.is_relative_to(config.REPO_ROOT) else str(path)
 
 
-def out_of_sync(assignments: list[str]) -> list[str]:
-    """The generated files that differ from a fresh build, with the reason."""
+def masters_with_outputs(assignments: list[str]) -> list[str]:
+    """Master cells that carry outputs: masters are stored clean, so that a diff
+    shows only what a maintainer wrote."""
     problems = []
+    for assignment in assignments:
+        for cell in read_master(assignment).cells:
+            if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None):
+                problems.append(
+                    f"source/{assignment}/{assignment}.ipynb: cell {cell.get('id')} holds outputs; "
+                    "clear them (Jupyter: Edit > Clear Outputs of All Cells) before committing"
+                )
+    return problems
+
+
+def out_of_sync(assignments: list[str]) -> list[str]:
+    """The generated files that differ from a fresh build, and masters with outputs."""
+    problems = masters_with_outputs(assignments)
     expected = build(assignments, execute_solutions=False)
     for path, text in expected.items():
         if not path.is_file():

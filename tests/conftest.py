@@ -1,4 +1,5 @@
 """Shared fixtures: the assignments, and an nbgrader course directory holding them."""
+
 from __future__ import annotations
 
 from pathlib import Path

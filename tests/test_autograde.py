@@ -1,5 +1,6 @@
 """nbgrader's autograde gives the reference solution full marks and the
 untouched student notebook zero, without an error."""
+
 from __future__ import annotations
 
 import pytest

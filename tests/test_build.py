@@ -1,8 +1,10 @@
 """The generated notebooks: in sync with source/, deterministic, and safe to publish."""
+
 from __future__ import annotations
 
 import shutil
 
+import nbformat
 import pytest
 
 from conftest import ASSIGNMENTS, grade_id, read_notebook, student_notebook_path
@@ -34,7 +36,13 @@ def test_build_is_byte_identical_when_run_twice(assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_student_notebook_hides_solutions_and_hidden_tests(assignment):
     text = student_notebook_path(assignment).read_text()
-    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME"):
+    for marker in (
+        "BEGIN SOLUTION",
+        "END SOLUTION",
+        "BEGIN HIDDEN TESTS",
+        "END HIDDEN TESTS",
+        "BEGIN MARK SCHEME",
+    ):
         assert marker not in text, f"{marker} left in the student notebook"
     master = read_notebook(config.SOURCE_DIR / assignment / f"{assignment}.ipynb")
     student = read_notebook(student_notebook_path(assignment))
@@ -51,7 +59,10 @@ def test_student_notebook_opens_in_colab_from_its_first_cell(assignment):
     first = read_notebook(student_notebook_path(assignment)).cells[0]
     assert first.cell_type == "markdown"
     assert config.colab_url(assignment) in first.source
-    assert f"github/{config.GITHUB_REPOSITORY}/blob/{config.GITHUB_BRANCH}/notebooks/{assignment}.ipynb" in first.source
+    assert (
+        f"github/{config.GITHUB_REPOSITORY}/blob/{config.GITHUB_BRANCH}/notebooks/{assignment}.ipynb"
+        in first.source
+    )
     assert config.colab_badge(assignment) in config.README.read_text()
 
 
@@ -64,3 +75,18 @@ def test_every_test_cell_is_worth_points(assignment):
     assert graded
     for cell in graded:
         assert cell.metadata["nbgrader"].get("points", 0) > 0, f"{grade_id(cell)} has no points"
+
+
+def test_sync_check_refuses_outputs_in_a_master(tmp_path, monkeypatch):
+    source = tmp_path / "source"
+    shutil.copytree(config.SOURCE_DIR / ASSIGNMENTS[0], source / ASSIGNMENTS[0])
+    master_path = source / ASSIGNMENTS[0] / f"{ASSIGNMENTS[0]}.ipynb"
+    master = nbformat.read(master_path, as_version=4)
+    code = next(cell for cell in master.cells if cell.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="left over\n")]
+    nbformat.write(master, master_path)
+    monkeypatch.setattr(config, "SOURCE_DIR", source)
+    assert build.masters_with_outputs(ASSIGNMENTS[:1]) == [
+        f"source/{ASSIGNMENTS[0]}/{ASSIGNMENTS[0]}.ipynb: cell {code.id} holds outputs; "
+        "clear them (Jupyter: Edit > Clear Outputs of All Cells) before committing"
+    ]

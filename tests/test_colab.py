@@ -1,6 +1,7 @@
 """The student notebook, answered with the reference code, runs top to bottom
 as in Colab: alone in an empty folder, in a kernel that has no nbgrader, and
 every visible self-check passes without a word on stderr."""
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,9 @@ NO_NBGRADER = "raise ImportError('nbgrader is not installed here (as in Colab)')
 def answered_student_notebook(assignment: str) -> nbformat.NotebookNode:
     """The student notebook with every exercise cell filled in from the reference."""
     student = read_notebook(student_notebook_path(assignment))
-    answers = {grade_id(cell): cell.source for cell in read_notebook(solution_notebook_path(assignment)).cells}
+    answers = {
+        grade_id(cell): cell.source for cell in read_notebook(solution_notebook_path(assignment)).cells
+    }
     for cell in student.cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
             cell.source = answers[grade_id(cell)]
@@ -39,14 +42,22 @@ def test_answered_student_notebook_runs_without_nbgrader(assignment, tmp_path, c
     workdir.mkdir()
 
     nb = answered_student_notebook(assignment)
-    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+    )
     client.execute(env=colab_env)
 
-    test_cells = [cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code"]
+    test_cells = [
+        cell
+        for cell in nb.cells
+        if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code"
+    ]
     assert test_cells
     for cell in nb.cells:
         for output in cell.get("outputs", []):
-            assert output.get("name") != "stderr", f"cell {grade_id(cell)} wrote to stderr: {output.get('text')}"
+            assert output.get("name") != "stderr", (
+                f"cell {grade_id(cell)} wrote to stderr: {output.get('text')}"
+            )
     assert os.listdir(workdir) == [], "the notebook wrote files beside itself"
 
 
