@@ -42,7 +42,9 @@ def parser() -> argparse.ArgumentParser:
     )
     build_cmd.add_argument("assignments", nargs="*", help="default: every assignment in source/")
     build_cmd.add_argument(
-        "--check", action="store_true", help="change nothing; exit 1 if the committed files differ from a fresh build"
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if the committed files differ from a fresh build",
     )
     build_cmd.set_defaults(run=run_build)
     return top
