@@ -11,6 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 from conftest import ASSIGNMENTS, grade_id, read_notebook, solution_notebook_path, student_notebook_path
+from rnncourse.build import QUIET_KERNEL
 
 NO_NBGRADER = "raise ImportError('nbgrader is not installed here (as in Colab)')\n"
 
@@ -43,7 +44,11 @@ def test_answered_student_notebook_runs_without_nbgrader(assignment, tmp_path, c
 
     nb = answered_student_notebook(assignment)
     client = NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        extra_arguments=QUIET_KERNEL,
+        resources={"metadata": {"path": str(workdir)}},
     )
     client.execute(env=colab_env)
 
@@ -63,6 +68,6 @@ def test_answered_student_notebook_runs_without_nbgrader(assignment, tmp_path, c
 
 def test_the_kernel_really_has_no_nbgrader(colab_env):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import nbgrader")])
-    client = NotebookClient(nb, timeout=60, kernel_name="python3")
+    client = NotebookClient(nb, timeout=60, kernel_name="python3", extra_arguments=QUIET_KERNEL)
     with pytest.raises(Exception, match="nbgrader is not installed here"):
         client.execute(env=colab_env)
