@@ -1,7 +1,11 @@
 """Autograde hand-ins with nbgrader in a course directory of our making."""
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from nbgrader.api import Gradebook
@@ -36,3 +40,49 @@ def autograde(course_dir: Path, assignment: str, hand_ins: dict[str, Path]) -> d
     nbgrader_run.nbgrader(course_dir, "autograde", assignment, "--create", "--force")
     graded = scores(course_dir, assignment)
     return {student: graded[student] for student in hand_ins}
+
+
+def run_nbgrader(course_dir: Path, args: list[str], env: dict[str, str],
+                 timeout: float) -> subprocess.CompletedProcess | None:
+    """Run `nbgrader ARGS` in COURSE_DIR with ENV added; None if it ran past TIMEOUT seconds.
+
+    Unlike nbgrader_run.nbgrader, a failure is returned, not raised: one
+    hand-in's failure must not stop the others. The run gets a process group of
+    its own, so that on a timeout it can be killed whole.
+    """
+    command = [sys.executable, "-m", "nbgrader", *args]
+    process = subprocess.Popen(
+        command, cwd=course_dir, env={**nbgrader_run.environment(), **env},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return None
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def autograde_student(course_dir: Path, assignment: str, student: str, env: dict[str, str],
+                      options: list[str], timeout: float, runner=run_nbgrader) -> subprocess.CompletedProcess | None:
+    """Autograde one student's submitted ASSIGNMENT in an nbgrader run of its own.
+
+    RUNNER runs nbgrader: run_nbgrader, or nbgrader_fork.forking's faster one.
+    """
+    args = ["autograde", assignment, "--student", student, "--create", "--force", *options]
+    return runner(course_dir, args, env, timeout)
+
+
+def generate_feedback(course_dir: Path, assignment: str, timeout: float = 600,
+                      runner=run_nbgrader) -> subprocess.CompletedProcess:
+    """nbgrader's generate_feedback for every autograded student of ASSIGNMENT."""
+    done = runner(course_dir, ["generate_feedback", assignment, "--force"], {}, timeout)
+    return done or subprocess.CompletedProcess([], 1, "", f"generate_feedback took longer than {timeout} s")
+
+
+def last_error(done: subprocess.CompletedProcess) -> str:
+    """The gist of a failed nbgrader run: its last error line."""
+    lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+    errors = [line for line in lines if "ERROR" in line or "Error" in line]
+    return (errors or lines or [f"exit {done.returncode}"])[-1][:300]

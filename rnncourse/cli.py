@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from rnncourse import build, config
+from rnncourse import build, config, grade, handins, sandbox
 
 
 def parse_assignments(names: list[str]) -> list[str]:
@@ -33,6 +34,30 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_grade(args: argparse.Namespace) -> int:
+    if not args.handins.exists():
+        raise SystemExit(f"{args.handins}: no such folder or zip file")
+    problem = None if args.no_sandbox else sandbox.bwrap_problem()
+    if args.no_sandbox:
+        print("No sandbox (--no-sandbox): student code runs with your rights.")
+    elif problem:
+        print(
+            f"No sandbox: {problem}. Student code runs with your rights: it can read and change any file "
+            "you can, the gradebook and the other hand-ins included. Grading goes on. "
+            "To grade in a sandbox, install bubblewrap (Debian, Ubuntu: apt-get install bubblewrap)."
+        )
+    patterns = args.pattern or handins.default_patterns(config.assignments())
+    rows = grade.grade(
+        args.handins, args.out, patterns, sandboxed=not args.no_sandbox and problem is None,
+        cell_timeout=args.cell_timeout, timeout=args.timeout, assignments=parse_assignments(args.assignment or []),
+    )
+    print()
+    print(grade.summary(rows))
+    print(f"\nGrades: {args.out / 'grades.csv'}; feedback: {args.out / 'feedback'}/<student>/<assignment>/; "
+          f"gradebook: {args.out / 'gradebook.db'}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m rnncourse", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -47,6 +72,35 @@ def parser() -> argparse.ArgumentParser:
         help="change nothing; exit 1 if the committed files differ from a fresh build",
     )
     build_cmd.set_defaults(run=run_build)
+
+    grade_cmd = commands.add_parser(
+        "grade",
+        help="autograde a folder or LMS zip of hand-ins: grades.csv, feedback, a summary",
+        description="Autograde a folder or LMS zip of hand-ins. Each file is matched to its student and "
+        "assignment by its name (see --pattern), or by its content when the name does not say; rebuilt "
+        "from its content (Colab drops nbgrader's metadata); and graded in its own nbgrader run, its "
+        "code in a bubblewrap sandbox where one is available.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Default file-name patterns:\n" + handins.__doc__.split("\n", 2)[2],
+    )
+    grade_cmd.add_argument("handins", type=Path, help="a folder of .ipynb files (subfolders too) or a zip file")
+    grade_cmd.add_argument("--out", type=Path, default=Path("graded"),
+                           help="the output folder, an nbgrader course folder (default: ./graded)")
+    grade_cmd.add_argument(
+        "--pattern", action="append", metavar="REGEX",
+        help="a regular expression for a file's path in the hand-ins, with the named groups `student` and "
+        "optionally `assignment` (else recognised by content); repeat to try several in order; "
+        "replaces the defaults",
+    )
+    grade_cmd.add_argument("--cell-timeout", type=int, default=30, metavar="SECONDS",
+                           help="time limit of one cell (default: 30)")
+    grade_cmd.add_argument("--timeout", type=float, default=900, metavar="SECONDS",
+                           help="time limit of one hand-in's whole grading (default: 900)")
+    grade_cmd.add_argument("--assignment", action="append", metavar="NAME",
+                           help="grade only this assignment; repeat for several (default: every one in source/)")
+    grade_cmd.add_argument("--no-sandbox", action="store_true",
+                           help="run student code without bubblewrap even where it is available")
+    grade_cmd.set_defaults(run=run_grade)
     return top
 
 
