@@ -5,6 +5,9 @@ The repository root is the course directory: masters live in source/.
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 c.CourseDirectory.source_directory = "source"
+# The course's id in the gradebook and in nbgrader's exchange. nbgrader files every
+# assignment under it, and a PostgreSQL gradebook refuses an assignment without one.
+c.CourseDirectory.course_id = "rnn-from-scratch"
 # Test cells that were deleted in a hand-in are restored from the master.
 c.OverwriteCells.add_missing_cells = True
 # A student cell that never ends is cut after this many seconds.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -74,15 +75,23 @@ def autograde_student(course_dir: Path, assignment: str, student: str, env: dict
     return runner(course_dir, args, env, timeout)
 
 
-def generate_feedback(course_dir: Path, assignment: str, timeout: float = 600,
-                      runner=run_nbgrader) -> subprocess.CompletedProcess:
-    """nbgrader's generate_feedback for every autograded student of ASSIGNMENT."""
-    done = runner(course_dir, ["generate_feedback", assignment, "--force"], {}, timeout)
-    return done or subprocess.CompletedProcess([], 1, "", f"generate_feedback took longer than {timeout} s")
+def generate_feedback(course_dir: Path, assignment: str, student: str, env: dict[str, str], options: list[str],
+                      timeout: float, runner=run_nbgrader) -> subprocess.CompletedProcess:
+    """nbgrader's generate_feedback for STUDENT's autograded ASSIGNMENT."""
+    args = ["generate_feedback", assignment, "--student", student, "--force", *options]
+    done = runner(course_dir, args, env, timeout)
+    return done or subprocess.CompletedProcess([], 1, "", f"generate_feedback took longer than {timeout:.0f} s")
+
+
+# The last line of a Python traceback: `RuntimeError: ...`, `nbgrader.api.MissingEntry: ...`.
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Entry|Exit)\b.*")
+# nbgrader's closing line after a traceback, which says nothing itself.
+SEE_ABOVE = "Please see the the above traceback"
 
 
 def last_error(done: subprocess.CompletedProcess) -> str:
-    """The gist of a failed nbgrader run: its last error line."""
+    """The gist of a failed nbgrader run: the last exception it printed, else its last error line."""
     lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-    errors = [line for line in lines if "ERROR" in line or "Error" in line]
-    return (errors or lines or [f"exit {done.returncode}"])[-1][:300]
+    exceptions = [line for line in lines if EXCEPTION_LINE.match(line)]
+    errors = [line for line in lines if ("ERROR" in line or "Error" in line) and SEE_ABOVE not in line]
+    return (exceptions or errors or lines or [f"exit {done.returncode}"])[-1][:300]

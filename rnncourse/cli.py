@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from rnncourse import build, config, grade, handins, sandbox
+from rnncourse import build, config, grade, gradebook, handins, sandbox
 
 
 def parse_assignments(names: list[str]) -> list[str]:
@@ -37,6 +38,12 @@ def run_build(args: argparse.Namespace) -> int:
 def run_grade(args: argparse.Namespace) -> int:
     if not args.handins.exists():
         raise SystemExit(f"{args.handins}: no such folder or zip file")
+    if args.workers < 1:
+        raise SystemExit(f"--workers should be 1 or more, got {args.workers}")
+    try:
+        db_url = gradebook.check_url(args.db or gradebook.default_url(args.out))
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     problem = None if args.no_sandbox else sandbox.bwrap_problem()
     if args.no_sandbox:
         print("No sandbox (--no-sandbox): student code runs with your rights.")
@@ -50,12 +57,17 @@ def run_grade(args: argparse.Namespace) -> int:
     rows = grade.grade(
         args.handins, args.out, patterns, sandboxed=not args.no_sandbox and problem is None,
         cell_timeout=args.cell_timeout, timeout=args.timeout, assignments=parse_assignments(args.assignment or []),
+        workers=args.workers, db_url=db_url,
     )
     print()
     print(grade.summary(rows))
     print(f"\nGrades: {args.out / 'grades.csv'}; feedback: {args.out / 'feedback'}/<student>/<assignment>/; "
-          f"gradebook: {args.out / 'gradebook.db'}")
+          f"gradebook: {gradebook.redacted(db_url)}")
     return 0
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def parser() -> argparse.ArgumentParser:
@@ -98,6 +110,12 @@ def parser() -> argparse.ArgumentParser:
                            help="time limit of one hand-in's whole grading (default: 900)")
     grade_cmd.add_argument("--assignment", action="append", metavar="NAME",
                            help="grade only this assignment; repeat for several (default: every one in source/)")
+    grade_cmd.add_argument("--workers", type=int, default=usable_cores(), metavar="N",
+                           help=f"hand-ins graded at the same time (default: the number of cores, {usable_cores()})")
+    grade_cmd.add_argument("--db", metavar="URL",
+                           help="the gradebook: sqlite:///PATH or postgresql://USER@HOST[:PORT]/DBNAME "
+                           "(default: sqlite:///OUT/gradebook.db); keep a PostgreSQL password in ~/.pgpass "
+                           "or PGPASSWORD (one in the URL is never written to OUT)")
     grade_cmd.add_argument("--no-sandbox", action="store_true",
                            help="run student code without bubblewrap even where it is available")
     grade_cmd.set_defaults(run=run_grade)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from traitlets.config.loader import PyFileConfigLoader
+
 # The GitHub repository ("owner/name") that Colab badges open notebooks from.
 # Change it here, then run `python -m rnncourse build` to refresh every badge.
 GITHUB_REPOSITORY = "rnn-from-scratch/rnn-from-scratch"
@@ -19,6 +21,12 @@ NBGRADER_CONFIG = REPO_ROOT / "nbgrader_config.py"
 def assignments() -> list[str]:
     """Every assignment that has a master notebook, in course order."""
     return sorted(p.parent.name for p in SOURCE_DIR.glob("*/*.ipynb") if p.stem == p.parent.name)
+
+
+def course_id() -> str:
+    """The course's id in nbgrader's gradebook, as nbgrader_config.py sets it."""
+    loaded = PyFileConfigLoader(NBGRADER_CONFIG.name, path=str(NBGRADER_CONFIG.parent)).load_config()
+    return loaded.CourseDirectory.course_id
 
 
 def colab_url(assignment: str) -> str:

@@ -1,30 +1,51 @@
 """`python -m rnncourse grade`: a folder or zip of hand-ins in, grades and feedback out.
 
-The output folder is an nbgrader course folder (its gradebook.db, the
-submitted, autograded and feedback folders, an nbgrader_config.py; formgrader
-runs there for the answers graded by hand), plus grades.csv. Each hand-in is
-read, named (handins), rebuilt from its content (repair) and autograded in an
-nbgrader run of its own, with its kernel in a sandbox (sandbox, execute), so
-that no hand-in can stop, slow down or change another's grading.
+The output folder is an nbgrader course folder (the submitted, autograded and
+feedback folders, an nbgrader_config.py; formgrader runs there for the answers
+graded by hand), plus grades.csv; its gradebook is SQLite (gradebook.db) or
+PostgreSQL (gradebook). Each hand-in is read, named (handins), rebuilt from
+its content (repair) and autograded in an nbgrader run of its own, with its
+kernel in a sandbox (sandbox, execute), so that no hand-in can stop, slow down
+or change another's grading. Hand-ins are graded several at a time, one per
+worker; everything that decides a result is done before or after, in order, so
+the results do not depend on the number of workers.
 """
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import csv
+import os
+import queue
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 
-from rnncourse import autograde, build, config, execute, handins, nbgrader_fork, nbgrader_run, repair, sandbox
+from rnncourse import (
+    autograde,
+    build,
+    config,
+    execute,
+    gradebook,
+    handins,
+    nbgrader_fork,
+    nbgrader_run,
+    repair,
+    sandbox,
+)
 
 STATUSES = ("graded", "repaired", "missing", "timed out", "failed")
 CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "note"]
 # Minimum share of an assignment's recognisable cells a hand-in must hold to be taken for it.
 RECOGNISED = 0.3
+# Time limits of the nbgrader runs that execute no student code.
+RELEASE_TIMEOUT = 600
+FEEDBACK_TIMEOUT = 300
 
 GRADING_SETTINGS = '''
 # ---- Grading (written by `python -m rnncourse grade`) ----
@@ -37,7 +58,11 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute, GetGrades
 from rnncourse.execute import GradingExecute
 from rnncourse.feedback import HideHiddenTests
+from rnncourse.gradebook import wait_for_sqlite_locks
 
+c.CourseDirectory.db_url = {db_url!r}
+# Several graders may use the gradebook at once (see rnncourse/gradebook.py).
+wait_for_sqlite_locks()
 c.Autograde.autograde_preprocessors = [
     GradingExecute if step is Execute else step
     for step in Autograde.class_traits()["autograde_preprocessors"].default()
@@ -47,7 +72,6 @@ c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPre
 # (nbgrader counts anything on stderr as a failure); errors still do.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"\\w+Warning: "
-c.Execute.timeout = {cell_timeout}
 '''
 
 
@@ -64,12 +88,40 @@ class Row:
     by_hand: float = 0.0  # points of answers graded by hand later, not in max_score
 
 
-def prepare_course(out: Path, assignments: list[str], cell_timeout: int) -> dict[str, nbformat.NotebookNode]:
+@dataclass
+class Job:
+    """One hand-in to autograde, rebuilt from its content, and how its grading went."""
+
+    student: str
+    assignment: str
+    path: str
+    rebuilt: repair.Repair
+    notes: list[str]
+    done: object = None  # the autograde run's CompletedProcess, None if it timed out
+    seconds: float = 0.0
+    log: list[str] = field(default_factory=list)
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Write TEXT to PATH in one step, so a grader reading it at the same time sees
+    the old or the new file, never half of one."""
+    if path.is_file() and path.read_text() == text:
+        return
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def prepare_course(out: Path, assignments: list[str], db_url: str, runner) -> dict[str, nbformat.NotebookNode]:
     """Make OUT an nbgrader course folder holding ASSIGNMENTS, released; return
-    each assignment's student notebook (the release with its Colab badge)."""
+    each assignment's student notebook (the release with its Colab badge).
+
+    Call with the course lock held (gradebook.locked): it writes shared files.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    settings = GRADING_SETTINGS.format(repo=str(config.REPO_ROOT), cell_timeout=cell_timeout)
-    (out / "nbgrader_config.py").write_text(config.NBGRADER_CONFIG.read_text() + settings)
+    url, secret_env = gradebook.without_password(db_url)
+    settings = GRADING_SETTINGS.format(repo=str(config.REPO_ROOT), db_url=url)
+    write_if_changed(out / "nbgrader_config.py", config.NBGRADER_CONFIG.read_text() + settings)
     released = {}
     for assignment in assignments:
         master = config.SOURCE_DIR / assignment / f"{assignment}.ipynb"
@@ -79,7 +131,10 @@ def prepare_course(out: Path, assignments: list[str], cell_timeout: int) -> dict
             if copy.parent.exists():
                 shutil.rmtree(copy.parent)
             shutil.copytree(master.parent, copy.parent)
-            nbgrader_run.nbgrader(out, "generate_assignment", assignment, "--force")
+            done = runner(out, ["generate_assignment", assignment, "--force"], secret_env, RELEASE_TIMEOUT)
+            if done is None or done.returncode != 0:
+                why = "it took too long" if done is None else autograde.last_error(done)
+                raise RuntimeError(f"nbgrader could not release {assignment} in {out}: {why}")
         nb = nbformat.read(release, as_version=4)
         nb.cells.insert(0, build.badge_cell(assignment))
         released[assignment] = nb
@@ -110,11 +165,11 @@ def pick_latest(found: list[handins.HandIn]) -> tuple[handins.HandIn, str | None
     return chosen, f"{len(found)} files handed in; graded {chosen.path}"
 
 
-def grades_of(course_dir: Path, assignment: str, student: str) -> tuple[float, float, float] | None:
+def grades_of(db_url: str, assignment: str, student: str) -> tuple[float, float, float] | None:
     """(auto score, auto max, points graded by hand) from the gradebook, or None."""
-    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
+    with gradebook.opened(db_url) as book:
         try:
-            notebook = gradebook.find_submission_notebook(assignment, assignment, student)
+            notebook = book.find_submission_notebook(assignment, assignment, student)
         except MissingEntry:
             return None
         auto = [g for g in notebook.grades if g.auto_score is not None]
@@ -123,10 +178,10 @@ def grades_of(course_dir: Path, assignment: str, student: str) -> tuple[float, f
                 sum(g.max_score for g in by_hand))
 
 
-def max_scores(course_dir: Path, assignment: str) -> tuple[float, float]:
+def max_scores(db_url: str, assignment: str) -> tuple[float, float]:
     """(autograded points, points graded by hand) of ASSIGNMENT."""
-    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
-        notebook = gradebook.find_notebook(assignment, assignment)
+    with gradebook.opened(db_url) as book:
+        notebook = book.find_notebook(assignment, assignment)
         cells = {cell.name: cell for cell in notebook.source_cells}
         auto = by_hand = 0.0
         for cell in notebook.grade_cells:
@@ -136,6 +191,15 @@ def max_scores(course_dir: Path, assignment: str) -> tuple[float, float]:
             else:
                 auto += cell.max_score
         return auto, by_hand
+
+
+def maxima(db_url: str, assignments: list[str]) -> dict[str, tuple[float, float]]:
+    """max_scores of each of ASSIGNMENTS that the gradebook holds."""
+    found = {}
+    for assignment in assignments:
+        with contextlib.suppress(MissingEntry):
+            found[assignment] = max_scores(db_url, assignment)
+    return found
 
 
 def run_problems(autograded: Path, exercises: set[str]) -> tuple[list[str], list[str], list[str]]:
@@ -156,37 +220,55 @@ def run_problems(autograded: Path, exercises: set[str]) -> tuple[list[str], list
     return died, slow, errors
 
 
-def grade_one(out: Path, handin: handins.HandIn, nb: nbformat.NotebookNode, released: nbformat.NotebookNode,
-              context, notes: list[str], sandboxed: bool, timeout: float, runner=autograde.run_nbgrader) -> Row:
-    """Rebuild, autograde and score one hand-in."""
-    student, assignment = handin.student, handin.assignment
-    rebuilt = repair.rebuild(nb, released, context)
-    repairs = [n for n in notes if n] + rebuilt.repairs
-    submitted = out / "submitted" / student / assignment / f"{assignment}.ipynb"
+def submit(out: Path, job: Job) -> None:
+    """Put JOB's rebuilt notebook where nbgrader's autograde looks for it."""
+    submitted = out / "submitted" / job.student / job.assignment / f"{job.assignment}.ipynb"
     if submitted.parent.exists():
         shutil.rmtree(submitted.parent)
     submitted.parent.mkdir(parents=True)
-    nbformat.write(rebuilt.notebook, submitted)
+    nbformat.write(job.rebuilt.notebook, submitted)
 
+
+def autograde_job(out: Path, job: Job, db_url: str, sandboxed: bool, cell_timeout: int, timeout: float,
+                  runner) -> Job:
+    """Autograde JOB in an nbgrader run of its own, then write its feedback."""
+    url, secret_env = gradebook.without_password(db_url)
+    settings = [f"--CourseDirectory.db_url={url}", f"--Execute.timeout={cell_timeout}"]
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rnng-") as run_dir:
-        env = sandbox.write_kernel_spec(Path(run_dir), sandboxed)
-        done = autograde.autograde_student(out, assignment, student, env, sandbox.kernel_options(Path(run_dir)),
-                                           timeout, runner)
-    graded = grades_of(out, assignment, student) if done is not None and done.returncode == 0 else None
-    auto_max, by_hand = max_scores(out, assignment)
-    remarks = list(rebuilt.remarks)
+        env = {**sandbox.write_kernel_spec(Path(run_dir), sandboxed), **secret_env}
+        job.done = autograde.autograde_student(out, job.assignment, job.student, env,
+                                               settings + sandbox.kernel_options(Path(run_dir)), timeout, runner)
+    if job.done is not None and job.done.returncode == 0:
+        feedback = autograde.generate_feedback(out, job.assignment, job.student, secret_env, settings,
+                                               FEEDBACK_TIMEOUT, runner)
+        if feedback.returncode != 0:
+            job.log.append(f"no feedback for {job.student} / {job.assignment}: {autograde.last_error(feedback)}")
+    job.seconds = time.monotonic() - started
+    return job
+
+
+def row_of(out: Path, job: Job, db_url: str, released: nbformat.NotebookNode, timeout: float,
+           maxima: tuple[float, float]) -> Row:
+    """JOB's line of grades.csv, from the gradebook and the autograded notebook."""
+    done = job.done
+    graded = grades_of(db_url, job.assignment, job.student) if done is not None and done.returncode == 0 else None
+    auto_max, by_hand = maxima
+    repairs = job.notes + job.rebuilt.repairs
+    remarks = list(job.rebuilt.remarks)
     if graded is None:
         if done is None:
             status, why = "timed out", f"grading took longer than {timeout:.0f} s and was stopped"
         else:
             status, why = "failed", "nbgrader could not grade it: " + autograde.last_error(done)
-        return Row(student, assignment, 0.0, auto_max, status, "; ".join([why] + repairs + remarks), by_hand)
+        return Row(job.student, job.assignment, 0.0, auto_max, status, "; ".join([why] + repairs + remarks), by_hand)
 
     # The autograded maximum comes from the assignment, the same for everyone: nbgrader
     # scores a written answer left as released 0 by itself, which is not a point to add.
     score, _, by_hand = graded
     exercises = {repair.grade_id(c) for c in released.cells if repair.is_solution(c)}
-    died, slow, errors = run_problems(out / "autograded" / student / assignment / f"{assignment}.ipynb", exercises)
+    autograded = out / "autograded" / job.student / job.assignment / f"{job.assignment}.ipynb"
+    died, slow, errors = run_problems(autograded, exercises)
     problems = []
     if died:
         problems.append(f"the kernel stopped in {', '.join(died)}: counted as an error, "
@@ -198,11 +280,11 @@ def grade_one(out: Path, handin: handins.HandIn, nb: nbformat.NotebookNode, rele
     if by_hand:
         remarks.append(f"{by_hand:g} more points for written answers are graded by hand")
     status = "failed" if died else "timed out" if slow else "repaired" if repairs else "graded"
-    return Row(student, assignment, score, auto_max, status, "; ".join(problems + repairs + remarks), by_hand)
+    return Row(job.student, job.assignment, score, auto_max, status, "; ".join(problems + repairs + remarks), by_hand)
 
 
-def failed_row(out: Path, handin: handins.HandIn, assignment: str | None, why: str) -> Row:
-    auto_max, by_hand = max_scores(out, assignment) if assignment else (0.0, 0.0)
+def failed_row(handin: handins.HandIn, assignment: str | None, why: str, maxima: dict) -> Row:
+    auto_max, by_hand = maxima.get(assignment, (0.0, 0.0))
     return Row(handin.student, assignment or "?", 0.0, auto_max, "failed", f"{handin.path}: {why}", by_hand)
 
 
@@ -217,12 +299,33 @@ def missing_rows(rows: list[Row], max_of: dict[str, tuple[float, float]]) -> lis
     ]
 
 
+def read_csv(path: Path) -> list[Row]:
+    """The rows of an existing grades.csv (none if there is none)."""
+    if not path.is_file():
+        return []
+    with path.open(newline="") as stream:
+        return [Row(line["student"], line["assignment"], float(line["score"]), float(line["max_score"]),
+                    line["status"], line["note"]) for line in csv.DictReader(stream)]
+
+
 def write_csv(rows: list[Row], path: Path) -> None:
-    with path.open("w", newline="") as stream:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    with temporary.open("w", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(CSV_FIELDS)
         for row in rows:
             writer.writerow([row.student, row.assignment, f"{row.score:g}", f"{row.max_score:g}", row.status, row.note])
+    os.replace(temporary, path)
+
+
+def merged(earlier: list[Row], rows: list[Row], max_of: dict[str, tuple[float, float]]) -> list[Row]:
+    """ROWS, with the EARLIER rows of grades.csv for every other student and
+    assignment (graded before, or by another grader at the same time), and a
+    'missing' row wherever a student has no hand-in."""
+    latest = {(row.student, row.assignment): row for row in earlier if row.status != "missing"}
+    latest.update({(row.student, row.assignment): row for row in rows})
+    everything = list(latest.values())
+    return sorted(everything + missing_rows(everything, max_of), key=lambda row: (row.student, row.assignment))
 
 
 def summary(rows: list[Row]) -> str:
@@ -245,59 +348,103 @@ def summary(rows: list[Row]) -> str:
     return "\n".join(lines + ([""] + notes if notes else []))
 
 
-def grade(source: Path, out: Path, patterns: list[str], sandboxed: bool, cell_timeout: int,
-          timeout: float, assignments: list[str] | None = None, log=print) -> list[Row]:
-    """Grade every hand-in in SOURCE into OUT; return the rows of grades.csv.
+def name_handins(found: list[handins.HandIn], released: dict, everything: list[str], contexts: dict,
+                 log) -> tuple[list[Job], list[tuple[handins.HandIn, str | None, str]]]:
+    """Read, recognise and rebuild every hand-in: the jobs to autograde (one per
+    student and assignment, the latest copy), and the files that cannot be graded
+    (hand-in, assignment or None, why)."""
+    named: dict[tuple[str, str], list] = {}
+    unusable = []
+    for handin in found:
+        if handin.assignment in everything and handin.assignment not in released:
+            log(f"skipped {handin.path}: {handin.assignment} is not being graded")
+            continue
+        try:
+            nb = handins.read_notebook(handin.text)
+        except ValueError as error:
+            unusable.append((handin, handin.assignment if handin.assignment in released else None, str(error)))
+            continue
+        assignment, note = identify(nb, handin.assignment if handin.assignment in released else None, released)
+        if assignment is None:
+            unusable.append((handin, None, "cannot tell which assignment this is"))
+            continue
+        handin.assignment = assignment
+        named.setdefault((handin.student, assignment), []).append((handin, nb, note))
+    jobs = []
+    for (student, assignment), versions in sorted(named.items()):
+        chosen, duplicate_note = pick_latest([h for h, _, _ in versions])
+        nb, note = next((nb, note) for h, nb, note in versions if h is chosen)
+        rebuilt = repair.rebuild(nb, released[assignment], contexts[assignment])
+        jobs.append(Job(student, assignment, chosen.path, rebuilt, [n for n in (note, duplicate_note) if n]))
+    return jobs, unusable
+
+
+def run_jobs(jobs: list[Job], runners: list, work, log) -> None:
+    """WORK(job, runner) for every job, as many at a time as there are RUNNERS."""
+    free: queue.Queue = queue.Queue()
+    for runner in runners:
+        free.put(runner)
+
+    def one(job: Job) -> Job:
+        runner = free.get()
+        try:
+            return work(job, runner)
+        finally:
+            free.put(runner)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(runners)) as pool:
+        for job in pool.map(one, jobs):
+            for line in job.log:
+                log(line)
+            status = "timed out" if job.done is None else "done" if job.done.returncode == 0 else "failed"
+            log(f"{status:9} {job.student} / {job.assignment} ({job.path}): {job.seconds:.1f} s")
+
+
+def grade(source: Path, out: Path, patterns: list[str], sandboxed: bool, cell_timeout: int, timeout: float,
+          assignments: list[str] | None = None, workers: int = 1, db_url: str | None = None,
+          log=print) -> list[Row]:
+    """Grade every hand-in in SOURCE into OUT; return the rows of this run.
 
     ASSIGNMENTS: grade only these (default: every assignment in source/).
+    WORKERS: hand-ins graded at the same time. DB_URL: the gradebook (default:
+    SQLite in OUT). OUT/grades.csv gets this run's rows, merged with the rows
+    already there for other students and assignments.
     """
     everything = config.assignments()
-    assignments = assignments or everything
-    released = prepare_course(out, assignments, cell_timeout)
+    assignments = sorted(assignments or everything)
+    db_url = gradebook.check_url(db_url or gradebook.default_url(out))
+    gradebook.wait_for_sqlite_locks()
+    # This process opens the gradebook too, and nbgrader's Gradebook runs `alembic` by name.
+    os.environ["PATH"] = nbgrader_run.environment()["PATH"]
     contexts = {a: repair.master_context(nbformat.read(config.SOURCE_DIR / a / f"{a}.ipynb", as_version=4))
                 for a in assignments}
     found, unnamed = handins.collect(source, patterns)
     for path in unnamed:
         log(f"skipped {path}: no pattern gives its student")
 
-    # Read and name every file first, so that duplicates can be resolved.
-    named: dict[tuple[str, str], list] = {}
-    rows: list[Row] = []
-    for handin in found:
-        if handin.assignment in everything and handin.assignment not in assignments:
-            log(f"skipped {handin.path}: {handin.assignment} is not being graded")
-            continue
-        try:
-            nb = handins.read_notebook(handin.text)
-        except ValueError as error:
-            assignment = handin.assignment if handin.assignment in released else None
-            rows.append(failed_row(out, handin, assignment, str(error)))
-            continue
-        assignment, note = identify(nb, handin.assignment if handin.assignment in released else None, released)
-        if assignment is None:
-            rows.append(failed_row(out, handin, None, "cannot tell which assignment this is"))
-            continue
-        handin.assignment = assignment
-        named.setdefault((handin.student, assignment), []).append((handin, nb, note))
+    with contextlib.ExitStack() as stack:
+        runners = [stack.enter_context(nbgrader_fork.forking()) for _ in range(max(1, workers))]
+        # One grader per assignment at a time; preparing the course, one grader at a time.
+        stack.enter_context(gradebook.locked(out, db_url, [f"assignment-{a}" for a in assignments]))
+        with gradebook.locked(out, db_url, ["course"]):
+            released = prepare_course(out, assignments, db_url, runners[0])
+            jobs, unusable = name_handins(found, released, everything, contexts, log)
+            gradebook.add_students(db_url, [job.student for job in jobs] + [h.student for h, _, _ in unusable])
+            for job in jobs:
+                submit(out, job)
 
-    with nbgrader_fork.forking() as runner:
-        for (student, assignment), versions in sorted(named.items()):
-            handin, duplicate_note = pick_latest([h for h, _, _ in versions])
-            nb, note = next((nb, note) for h, nb, note in versions if h is handin)
-            started = time.monotonic()
-            rows.append(grade_one(out, handin, nb, released[assignment], contexts[assignment],
-                                  [note, duplicate_note], sandboxed, timeout, runner))
-            log(f"{rows[-1].status:9} {student} / {assignment} ({handin.path}): {time.monotonic() - started:.1f} s")
+        run_jobs(jobs, runners, lambda job, runner: autograde_job(
+            out, job, db_url, sandboxed, cell_timeout, timeout, runner), log)
 
+        max_of = maxima(db_url, assignments)
+        rows = [row_of(out, job, db_url, released[job.assignment], timeout, max_of[job.assignment]) for job in jobs]
         # A damaged extra copy does not count against a copy that was graded.
-        graded_pairs = {(row.student, row.assignment) for row in rows if row.status != "failed"}
-        rows = [row for row in rows if row.status != "failed" or (row.student, row.assignment) not in graded_pairs]
-        max_of = {a: max_scores(out, a) for a in assignments}
-        rows += missing_rows(rows, max_of)
-        rows.sort(key=lambda row: (row.student, row.assignment))
-        for assignment in sorted({row.assignment for row in rows if row.status not in ("missing", "failed")}):
-            feedback_run = autograde.generate_feedback(out, assignment, runner=runner)
-            if feedback_run.returncode != 0:
-                log(f"generate_feedback {assignment}: {autograde.last_error(feedback_run)}")
-    write_csv(rows, out / "grades.csv")
+        graded_pairs = {(row.student, row.assignment) for row in rows}
+        rows += [failed_row(handin, assignment, why, max_of) for handin, assignment, why in unusable
+                 if (handin.student, assignment) not in graded_pairs]
+        rows = sorted(rows + missing_rows(rows, max_of), key=lambda row: (row.student, row.assignment))
+        with gradebook.file_locks(out, ["csv"]):
+            earlier = read_csv(out / "grades.csv")
+            graded_before = sorted({row.assignment for row in earlier} & set(everything) - set(max_of))
+            write_csv(merged(earlier, rows, {**maxima(db_url, graded_before), **max_of}), out / "grades.csv")
     return rows

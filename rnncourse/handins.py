@@ -6,6 +6,7 @@ is matched against regular expressions with the named groups `student` and
 patterns, tried in order, accept:
 
     doejane_01_forward.ipynb                                  <student>_<assignment>.ipynb
+    doejane/01_forward/01_forward.ipynb                       nbgrader's layout (nbgrader collect)
     Jane Doe_12345_assignsubmission_file_01_forward.ipynb     Moodle
     doejane_12345_67890_01_forward.ipynb                      Canvas
     doejane_LATE_12345_67890_01_forward-1.ipynb               Canvas, late and uploaded twice
@@ -38,6 +39,7 @@ def default_patterns(assignments: list[str]) -> list[str]:
     """The default file-name patterns for the course's ASSIGNMENTS (see the module's docstring)."""
     names = "|".join(re.escape(a) for a in sorted(assignments, key=len, reverse=True))
     return [
+        rf"^(?:.*/)?(?P<student>[^/]+)/(?P<assignment>{names})/(?P=assignment)\.ipynb$",
         rf"^(?:.*/)?(?P<student>[^/]+?){LMS_TAIL}_{COPY_PREFIX}(?P<assignment>{names}){COPY_SUFFIX}\.ipynb$",
         rf"^(?:.*/)?(?P<student>[^/]+?){LMS_TAIL}_?/{COPY_PREFIX}(?P<assignment>{names}){COPY_SUFFIX}\.ipynb$",
         rf"^(?:.*/)?(?P<student>[^/]+?){LMS_TAIL}_?/[^/]+\.ipynb$",

@@ -208,7 +208,8 @@ def rebuild(handin: nbformat.NotebookNode, released: nbformat.NotebookNode,
         result.remarks.append(f"exercise cells not found (graded as unanswered): {', '.join(missing)}")
     scratch_count = sum(len(cells) for cells in after.values())
     if scratch_count:
-        result.remarks.append(f"{scratch_count} cells of the student's own kept in place")
+        result.remarks.append(f"{scratch_count} {'cell' if scratch_count == 1 else 'cells'} of the student's own "
+                              "kept in place")
     result.repairs += defuse_cells(out, student_cells, context)
     return result
 

@@ -62,6 +62,12 @@ def bwrap_problem() -> str | None:
     return None
 
 
+def python_executable() -> str:
+    """This Python's path without `..` (the sandbox has no folders to walk through),
+    symbolic links kept (a virtual environment is found through them)."""
+    return os.path.abspath(sys.executable)
+
+
 def python_paths() -> list[str]:
     """The folders the kernel's Python needs: its installation and its environment."""
     paths = {str(Path(p).resolve()) for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)}
@@ -94,7 +100,7 @@ def bwrap_command(runtime_dir: Path, scratch_dir: Path) -> list[str]:
             command += ["--ro-bind", str(target), str(target)]
     command += ["--bind", str(runtime_dir), str(runtime_dir), "--bind", str(scratch_dir), "/scratch",
                 "--chdir", "/scratch", "--clearenv"]
-    path_var = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
+    path_var = f"{Path(python_executable()).parent}:/usr/local/bin:/usr/bin:/bin"
     for name, value in {**SANDBOX_ENV, "PATH": path_var}.items():
         command += ["--setenv", name, value]
     return command
@@ -107,7 +113,7 @@ def write_kernel_spec(run_dir: Path, sandboxed: bool) -> dict[str, str]:
     scratch_dir = run_dir / "scratch"
     for folder in (runtime_dir, scratch_dir / ".config", scratch_dir / ".ipython"):
         folder.mkdir(parents=True, exist_ok=True)
-    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    kernel = [python_executable(), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     prefix = limits() + (bwrap_command(runtime_dir, scratch_dir) if sandboxed else [])
     spec = {
         "argv": prefix + kernel,
