@@ -31,7 +31,19 @@ def read_master(assignment: str) -> nbformat.NotebookNode:
     path = config.SOURCE_DIR / assignment / f"{assignment}.ipynb"
     if not path.is_file():
         raise FileNotFoundError(f"no master notebook for {assignment!r}: expected {path}")
-    return nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)
+    # nbgrader finds cells by their ID; it reports a repeated one deep inside a long traceback.
+    cells_of: dict[str, list[int]] = {}
+    for number, cell in enumerate(nb.cells, start=1):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            cells_of.setdefault(grade_id, []).append(number)
+    repeated = [f"{grade_id!r} (cells {', '.join(map(str, numbers))})"
+                for grade_id, numbers in cells_of.items() if len(numbers) > 1]
+    if repeated:
+        raise ValueError(f"{path}: every nbgrader cell needs an ID of its own; used more than once: "
+                         f"{'; '.join(repeated)}")
+    return nb
 
 
 def to_text(nb: nbformat.NotebookNode) -> str:
@@ -138,6 +150,7 @@ def build(assignments: list[str], execute_solutions: bool = True) -> dict[Path, 
     files: dict[Path, str] = {}
     with tempfile.TemporaryDirectory(prefix="rnncourse-build-") as tmp:
         for assignment in assignments:
+            read_master(assignment)  # fails early, and clearly, on a master nbgrader would choke on
             work_dir = Path(tmp) / assignment
             files[config.NOTEBOOKS_DIR / f"{assignment}.ipynb"] = to_text(
                 student_notebook(assignment, work_dir)

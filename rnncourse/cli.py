@@ -19,6 +19,11 @@ def parse_assignments(names: list[str]) -> list[str]:
 
 def run_build(args: argparse.Namespace) -> int:
     assignments = parse_assignments(args.assignments)
+    for assignment in assignments:
+        try:
+            build.read_master(assignment)
+        except ValueError as error:
+            raise SystemExit(str(error)) from None
     if args.check:
         problems = build.out_of_sync(assignments)
         for problem in problems:

@@ -162,7 +162,9 @@ def damage(released: list, handin: list, matched: dict[int, int]) -> list[str]:
     if edited:
         found.append(f"test cells edited: {', '.join(edited)}")
     where = {r: h for h, r in matched.items()}
-    locked = [r for r, cell in enumerate(released) if not is_test(cell) and not is_solution(cell)
+    # Only cells nbgrader knows: the Colab badge is not one, and a hand-in without it lacks nothing.
+    locked = [r for r, cell in enumerate(released) if nbgrader_meta(cell) and not is_test(cell)
+              and not is_solution(cell)
               and (r not in where or text_lines(handin[where[r]].source) != text_lines(cell.source))]
     if locked:
         found.append(f"{len(locked)} locked cells deleted or edited")

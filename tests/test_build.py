@@ -77,6 +77,19 @@ def test_every_test_cell_is_worth_points(assignment):
         assert cell.metadata["nbgrader"].get("points", 0) > 0, f"{grade_id(cell)} has no points"
 
 
+def test_build_names_a_repeated_cell_id(tmp_path, monkeypatch):
+    source = tmp_path / "source"
+    shutil.copytree(config.SOURCE_DIR / ASSIGNMENTS[0], source / ASSIGNMENTS[0])
+    master_path = source / ASSIGNMENTS[0] / f"{ASSIGNMENTS[0]}.ipynb"
+    master = nbformat.read(master_path, as_version=4)
+    graded = [cell for cell in master.cells if grade_id(cell)]
+    graded[1].metadata.nbgrader.grade_id = grade_id(graded[0])
+    nbformat.write(master, master_path)
+    monkeypatch.setattr(config, "SOURCE_DIR", source)
+    with pytest.raises(ValueError, match=f"used more than once: '{grade_id(graded[0])}' \\(cells 1, 2\\)"):
+        build.build(ASSIGNMENTS[:1])
+
+
 def test_sync_check_refuses_outputs_in_a_master(tmp_path, monkeypatch):
     source = tmp_path / "source"
     shutil.copytree(config.SOURCE_DIR / ASSIGNMENTS[0], source / ASSIGNMENTS[0])
