@@ -1,0 +1,1065 @@
+"""What the mutation tests know about each exercise: the mutants that are equivalent to the
+reference (with the reason), the correct alternatives that must get full marks, and the
+classic mistakes whose visible self-check message must name the mistake.
+
+Mutant ids are made by tests/mutation.py from the reference answers; when a reference
+changes, `.venv/bin/python tests/mutation_report.py --list <exercise>` prints the new ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# ---------------------------------------------------------------- equivalent mutants
+# Mutants that cannot lose points because they compute the same thing as the reference
+# on every input the contract allows. Each is set aside with its reason; a mutant listed
+# here that loses points is reported, so that the list cannot hide a caught mistake.
+
+_FILLED = "every element is written before it is read, so the initial value never matters"
+_FLOAT = "the inputs are cast to float64 first, and np.float64 is a subclass of float: the result is a float already"
+_NUMBER = ("the result is the same number as a NumPy scalar: np.float64, a subclass of float, for float64 inputs "
+           "(np.float32 for float32 ones); nothing that uses it needs a Python float")
+_TWO_D = "the array is 2-D, so axis -1 is axis 1"
+_INDEPENDENT = "the two statements are independent: neither reads what the other writes"
+_DRAW_ORDER = ("the contract does not fix which weight matrix is drawn first from the generator: "
+               "both are N(0, sigma^2) draws either way")
+_VIEW = "h_prev = h[:, t] is a view into h, so it sees what is written into h[:, t] after it"
+_NORM_CASTS = ("np.linalg.norm converts integer arrays to float itself: the norms are the same before the cast "
+               "(only unsigned or boolean arrays, which no gradient check passes, would differ)")
+_CAST = ("a and b are float or integer arrays: np.linalg.norm and a - b give the same float results without the "
+         "cast (only unsigned or boolean arrays, which no gradient check passes, would differ)")
+_SYMMETRIC = "||b - a|| = ||a - b||"
+
+EQUIVALENT: dict[str, str] = {
+    # Statements swapped with their neighbour.
+    'SimpleRNN.__init__: swap statements: "self.W_x = sigma * rng.standard_normal((n_featu..."'
+    ' <-> "self.W_h = sigma * rng.standard_normal((n_nodes..."': _DRAW_ORDER,
+    'SimpleRNN.__init__: swap statements: "self.W_h = sigma * rng.standard_normal((n_nodes..."'
+    ' <-> "self.B = np.zeros(n_nodes)"': _INDEPENDENT,
+    'SimpleRNN.forward: swap statements: "h = np.zeros((batch_size, self.n_nodes)) if h0 ..."'
+    ' <-> "states = np.empty((batch_size, n_sequences, sel..."': _INDEPENDENT,
+    'small_arrays: swap statements: "x = np.array([[[1, 2], [2, 3], [3, 4]]]) / 100"'
+    ' <-> "W_x = np.array([[1, 3, 5, 7], [3, 5, 7, 8]]) / 100"': _INDEPENDENT,
+    'small_arrays: swap statements: "W_x = np.array([[1, 3, 5, 7], [3, 5, 7, 8]]) / 100"'
+    ' <-> "W_h = np.array([[1, 3, 5, 7], [2, 4, 6, 8], [3,..."': _INDEPENDENT,
+    'small_arrays: swap statements: "W_h = np.array([[1, 3, 5, 7], [2, 4, 6, 8], [3,..."'
+    ' <-> "B = np.array([1, 1, 1, 1])"': _INDEPENDENT,
+    'small_arrays: swap statements: "B = np.array([1, 1, 1, 1])"'
+    ' <-> "layer = SimpleRNN(n_features=2, n_nodes=4, rand..."': _INDEPENDENT,
+    'forward_trace: swap statements: "batch_size, n_sequences, _ = x.shape"'
+    ' <-> "n_nodes = W_h.shape[0]"': _INDEPENDENT,
+    'forward_trace: swap statements: "a = np.zeros((batch_size, n_sequences, n_nodes))"'
+    ' <-> "h = np.zeros((batch_size, n_sequences, n_nodes))"': _INDEPENDENT,
+    'forward_trace: swap statements: "h = np.zeros((batch_size, n_sequences, n_nodes))"'
+    ' <-> "h_prev = np.zeros((batch_size, n_nodes)) if h0 ..."': _INDEPENDENT,
+    'forward_trace: swap statements: "h[:, t] = np.tanh(a[:, t])"'
+    ' <-> "h_prev = h[:, t]"': _VIEW,
+    'rnn_step_backward: swap statements: "dx_t = da @ W_x.T"'
+    ' <-> "dh_prev = da @ W_h.T"': _INDEPENDENT,
+    'rnn_step_backward: swap statements: "dh_prev = da @ W_h.T"'
+    ' <-> "dW_x = x_t.T @ da"': _INDEPENDENT,
+    'rnn_step_backward: swap statements: "dW_x = x_t.T @ da"'
+    ' <-> "dW_h = h_prev.T @ da"': _INDEPENDENT,
+    'rnn_step_backward: swap statements: "dW_h = h_prev.T @ da"'
+    ' <-> "dB = da.sum(axis=0)"': _INDEPENDENT,
+    'simple_rnn_backward: swap statements: "if dh.ndim == 2"'
+    ' <-> "self.dW_x = np.zeros(self.W_x.shape)"': _INDEPENDENT,
+    'simple_rnn_backward: swap statements: "self.dW_x = np.zeros(self.W_x.shape)"'
+    ' <-> "self.dW_h = np.zeros(self.W_h.shape)"': _INDEPENDENT,
+    'simple_rnn_backward: swap statements: "self.dW_h = np.zeros(self.W_h.shape)"'
+    ' <-> "self.dB = np.zeros(self.B.shape)"': _INDEPENDENT,
+    'simple_rnn_backward: swap statements: "self.dB = np.zeros(self.B.shape)"'
+    ' <-> "dx = np.zeros(x.shape)"': _INDEPENDENT,
+    'simple_rnn_backward: swap statements: "dx = np.zeros(x.shape)"'
+    ' <-> "dh_next = np.zeros(states[:, 0].shape)"': _INDEPENDENT,
+    'simple_rnn_backward: swap statements: "self.dW_x += dW_x"'
+    ' <-> "self.dW_h += dW_h"': _INDEPENDENT,
+    'simple_rnn_backward: swap statements: "self.dW_h += dW_h"'
+    ' <-> "self.dB += dB"': _INDEPENDENT,
+    'numerical_gradient: swap statements: "x[index] = saved"'
+    ' <-> "grad[index] = (loss_plus - loss_minus) / (2 * eps)"': _INDEPENDENT,
+    'relative_error: swap statements: "a, b = (np.asarray(a, dtype=np.float64), np.asa..."'
+    ' <-> "size = np.linalg.norm(a) + np.linalg.norm(b)"': _NORM_CASTS,
+    'relative_error: swap operands: "return float(np.linalg.norm(a - b) / size)"'
+    ' -> "return float(np.linalg.norm(b - a) / size)"': _SYMMETRIC,
+    'sgd_update: swap statements: "layer.W_x = layer.W_x - learning_rate * layer.dW_x"'
+    ' <-> "layer.W_h = layer.W_h - learning_rate * layer.dW_h"': _INDEPENDENT,
+    'sgd_update: swap statements: "layer.W_h = layer.W_h - learning_rate * layer.dW_h"'
+    ' <-> "layer.B = layer.B - learning_rate * layer.dB"': _INDEPENDENT,
+    'cross_entropy: swap statements: "rows = np.arange(batch_size)"'
+    ' <-> "shifted = logits - np.max(logits, axis=1, keepd..."': _INDEPENDENT,
+    'cross_entropy: swap statements: "loss = -np.mean(log_p[rows, y])"'
+    ' <-> "dlogits = softmax(logits)"': _INDEPENDENT,
+    'ScratchSimpleRNNClassifier.fit: swap statements: "n_samples = len(X)"'
+    ' <-> "bar = self._epoch_bar()"': _INDEPENDENT,
+    'ScratchSimpleRNNClassifier.fit: swap statements: "order = rng.permutation(n_samples)"'
+    ' <-> "total = 0.0"': _INDEPENDENT,
+    'ScratchSimpleRNNClassifier.fit: swap statements: "self.loss_history.append(total / n_samples)"'
+    ' <-> "if X_val is not None"': _INDEPENDENT,
+    'ScratchSimpleRNNClassifier.fit: swap statements: "if X_val is not None"'
+    ' <-> "bar.set_postfix(loss=f\'{self.loss_history[-1]:...."': _INDEPENDENT,
+    'ScratchSimpleRNNClassifier.fit: swap statements: "self._sgd_step(grads)"'
+    ' <-> "total += loss * len(batch)"': _INDEPENDENT,
+    # 02_small_array
+    'small_arrays: drop keyword: "layer = SimpleRNN(n_features=2, n_nodes=4, random_state=0)" -> '
+    '"layer = SimpleRNN(n_features=2, n_nodes=4)"':
+        "the weights drawn at construction are all replaced by the assignment's arrays",
+    'small_arrays: change constant: "layer = SimpleRNN(n_features=2, n_nodes=4, random_state=0)" -> '
+    '"layer = SimpleRNN(n_features=2, n_nodes=4, random_state=1)"':
+        "the weights drawn at construction are all replaced by the assignment's arrays",
+    'forward_trace: swap function: "a = np.zeros((batch_size, n_sequences, n_nodes))" -> '
+    '"a = np.ones((batch_size, n_sequences, n_nodes))"': _FILLED,
+    'forward_trace: swap function: "h = np.zeros((batch_size, n_sequences, n_nodes))" -> '
+    '"h = np.ones((batch_size, n_sequences, n_nodes))"': _FILLED,
+    'forward_trace: change constant: "n_nodes = W_h.shape[0]" -> "n_nodes = W_h.shape[1]"':
+        "W_h is square, (n_nodes, n_nodes), by contract",
+    'forward_trace: change constant: "n_nodes = W_h.shape[0]" -> "n_nodes = W_h.shape[-1]"':
+        "W_h is square, (n_nodes, n_nodes), by contract",
+    'forward_trace: swap variable: "n_nodes = W_h.shape[0]" -> "n_nodes = B.shape[0]"':
+        "B has shape (n_nodes,) by contract",
+    'forward_one_by_one: drop keyword: "return np.concatenate(rows, axis=0)" -> "return np.concatenate(rows)"':
+        "axis=0 is np.concatenate's default",
+    # 03_bptt
+    'simple_rnn_backward: swap function: "dx = np.zeros(x.shape)" -> "dx = np.ones(x.shape)"': _FILLED,
+    'simple_rnn_backward: swap variable: "dh_next = np.zeros(states[:, 0].shape)" -> '
+    '"dh_next = np.zeros(g[:, 0].shape)"': "states[:, 0] and g[:, 0] both have shape (batch_size, n_nodes)",
+    'simple_rnn_backward: change constant: "dh_next = np.zeros(states[:, 0].shape)" -> '
+    '"dh_next = np.zeros(states[:, 1].shape)"': "every state has shape (batch_size, n_nodes)",
+    'simple_rnn_backward: change constant: "dh_next = np.zeros(states[:, 0].shape)" -> '
+    '"dh_next = np.zeros(states[:, -1].shape)"': "every state has shape (batch_size, n_nodes)",
+    'simple_rnn_backward: swap variable: "for t in reversed(range(x.shape[1]))" -> '
+    '"for t in reversed(range(dx.shape[1]))"': "dx has the shape of x",
+    'simple_rnn_backward: swap variable: "for t in reversed(range(x.shape[1]))" -> '
+    '"for t in reversed(range(g.shape[1]))"': "g has n_sequences steps, as x has",
+    'numerical_gradient: swap function: "grad = np.zeros(x.shape)" -> "grad = np.ones(x.shape)"': _FILLED,
+    'numerical_gradient: swap variable: "for index in np.ndindex(x.shape)" -> '
+    '"for index in np.ndindex(grad.shape)"': "grad has the shape of x",
+    'relative_error: delete "a, b = (np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))"':
+        _CAST,
+    'relative_error: swap elements: "a, b = (np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))" '
+    '-> "b, a = (np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))"':
+        "the relative error is symmetric in a and b",
+    'relative_error: swap elements: "a, b = (np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))" '
+    '-> "a, b = (np.asarray(b, dtype=np.float64), np.asarray(a, dtype=np.float64))"':
+        "the relative error is symmetric in a and b",
+    'relative_error: drop call: "return float(np.linalg.norm(a - b) / size)" -> '
+    '"return np.linalg.norm(a - b) / size"': _FLOAT,
+    'relative_error: drop call: "a, b = (np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))" -> '
+    '"a, b = (a, np.asarray(b, dtype=np.float64))"':
+        _CAST,
+    'relative_error: drop keyword: "a, b = (np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))" -> '
+    '"a, b = (np.asarray(a), np.asarray(b, dtype=np.float64))"':
+        _CAST,
+    'relative_error: drop call: "a, b = (np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))" -> '
+    '"a, b = (np.asarray(a, dtype=np.float64), b)"':
+        _CAST,
+    'relative_error: drop keyword: "a, b = (np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))" -> '
+    '"a, b = (np.asarray(a, dtype=np.float64), np.asarray(b))"':
+        _CAST,
+    'clip_by_global_norm: drop call: "global_norm = float(np.sqrt(sum((np.sum(np.square(g)) for g in grads))))" '
+    '-> "global_norm = np.sqrt(sum((np.sum(np.square(g)) for g in grads)))"': _NUMBER,
+    'clip_by_global_norm: swap comparison: "scale = max_norm / global_norm if global_norm > max_norm else 1.0" '
+    '-> "scale = max_norm / global_norm if global_norm >= max_norm else 1.0"':
+        "at global_norm == max_norm, max_norm / global_norm is exactly 1.0",
+    'clip_by_global_norm: drop call: "return ([np.asarray(g, dtype=np.float64) * scale for g in grads], global_norm)" '
+    '-> "return ([g * scale for g in grads], global_norm)"':
+        "g * scale is a new array already, and an integer g becomes float by promotion",
+    'clip_by_global_norm: drop keyword: '
+    '"return ([np.asarray(g, dtype=np.float64) * scale for g in grads], global_norm)" '
+    '-> "return ([np.asarray(g) * scale for g in grads], global_norm)"':
+        "g * scale is a new array already, and an integer g becomes float by promotion",
+    # 04_classifier
+    'softmax: change axis: "shifted = logits - np.max(logits, axis=1, keepdims=True)" -> '
+    '"shifted = logits - np.max(logits, axis=-1, keepdims=True)"': _TWO_D,
+    'softmax: change axis: "return exp / np.sum(exp, axis=1, keepdims=True)" -> '
+    '"return exp / np.sum(exp, axis=-1, keepdims=True)"': _TWO_D,
+    'cross_entropy: update in place: "log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))" '
+    '-> "shifted -= np.log(np.sum(np.exp(shifted), axis=1, keepdims=True)); ..."':
+        "shifted is the function's own new array, not read again",
+    'cross_entropy: change axis: "shifted = logits - np.max(logits, axis=1, keepdims=True)" -> '
+    '"shifted = logits - np.max(logits, axis=-1, keepdims=True)"': _TWO_D,
+    'cross_entropy: change axis: "log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))" -> '
+    '"log_p = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))"': _TWO_D,
+    'cross_entropy: add axis: "loss = -np.mean(log_p[rows, y])" -> "loss = -np.mean(log_p[rows, y], axis=0)"':
+        "log_p[rows, y] is 1-D: its mean over axis 0 is its mean",
+    'cross_entropy: swap variable: "dlogits = softmax(logits)" -> "dlogits = softmax(log_p)"':
+        "softmax does not change when a constant is subtracted from a row (log_p = logits - a row constant)",
+    'cross_entropy: swap variable: "dlogits = softmax(logits)" -> "dlogits = softmax(shifted)"':
+        "softmax does not change when a constant is subtracted from a row (shifted = logits - the row's max)",
+    'cross_entropy: drop call: "return (float(loss), dlogits / batch_size)" -> '
+    '"return (loss, dlogits / batch_size)"': _NUMBER,
+    'cross_entropy: swap variable: "batch_size = logits.shape[0]" -> "batch_size = y.shape[0]"':
+        "logits and y have batch_size rows each, by contract",
+    'ScratchSimpleRNNClassifier._sgd_step: swap comparison: "if norm > self.clip_norm" -> '
+    '"if norm >= self.clip_norm"': "at norm == clip_norm the scale clip_norm / norm is exactly 1.0",
+    "ScratchSimpleRNNClassifier.fit: delete \"bar.set_postfix(loss=f'{self.loss_history[-1]:.4f}')\"":
+        "it only writes the progress bar's text",
+    "ScratchSimpleRNNClassifier.fit: drop keyword: \"bar.set_postfix(loss=f'{self.loss_history[-1]:.4f}')\" "
+    "-> \"bar.set_postfix()\"": "it only writes the progress bar's text",
+    "ScratchSimpleRNNClassifier.fit: change constant: \"bar.set_postfix(loss=f'{self.loss_history[-1]:.4f}')\" "
+    "-> \"bar.set_postfix(loss=f'{self.loss_history[-0]:.4f}')\"": "it only writes the progress bar's text",
+    'ScratchSimpleRNNClassifier.fit: swap variable: "n_samples = len(X)" -> "n_samples = len(y)"':
+        "_start_fit has checked that X and y have the same length",
+    'ScratchSimpleRNNClassifier.fit: swap variable: "if X_val is not None" -> "if y_val is not None"':
+        "_start_fit has checked that X_val and y_val are given together or not at all",
+    'ScratchSimpleRNNClassifier.predict: change axis: "return self.classes_[np.argmax(self.predict_proba(X), '
+    'axis=1)]" -> "return self.classes_[np.argmax(self.predict_proba(X), axis=-1)]"': _TWO_D,
+}
+
+
+# ---------------------------------------------------------------- correct alternatives
+# Other correct answers (loops or vectorised, einsum, lists or preallocated arrays, other
+# names, np.dot or @, inputs cast up front or left to NumPy's promotion): each must get
+# every automatic point. Keyed by exercise; the code replaces the solution region.
+
+ALTERNATIVES: dict[str, dict[str, str]] = {
+    "rnn_step_forward": {
+        "np.dot": "return np.tanh(np.dot(x_t, W_x) + np.dot(h_prev, W_h) + B)\n",
+        "einsum": (
+            'pre = np.einsum("bi,ij->bj", x_t, W_x) + np.einsum("bk,kj->bj", h_prev, W_h)\n'
+            "return np.tanh(pre + B[np.newaxis, :])\n"
+        ),
+        "inputs cast to float64 up front, np.matmul": (
+            "x_t, h_prev, W_x, W_h, B = (np.asarray(v, dtype=np.float64) for v in (x_t, h_prev, W_x, W_h, B))\n"
+            "return np.tanh(np.matmul(x_t, W_x) + np.matmul(h_prev, W_h) + B)\n"
+        ),
+        "a loop over the batch into a preallocated array": (
+            "out = np.empty((x_t.shape[0], W_h.shape[1]))\n"
+            "for row in range(x_t.shape[0]):\n"
+            "    out[row] = np.tanh(x_t[row] @ W_x + h_prev[row] @ W_h + B)\n"
+            "return out\n"
+        ),
+        "loops over every node, with Python sums": (
+            "batch_size, n_nodes = h_prev.shape\n"
+            "out = np.zeros((batch_size, n_nodes))\n"
+            "for b in range(batch_size):\n"
+            "    for j in range(n_nodes):\n"
+            "        total = B[j] + sum(x_t[b, i] * W_x[i, j] for i in range(x_t.shape[1]))\n"
+            "        total += sum(h_prev[b, k] * W_h[k, j] for k in range(n_nodes))\n"
+            "        out[b, j] = np.tanh(total)\n"
+            "return out\n"
+        ),
+    },
+    "SimpleRNN.__init__": {
+        "rng.normal(0, sigma, size)": (
+            "generator = np.random.default_rng(random_state)\n"
+            "self.W_x = generator.normal(0.0, sigma, size=(n_features, n_nodes))\n"
+            "self.W_h = generator.normal(0.0, sigma, size=(n_nodes, n_nodes))\n"
+            "self.B = np.zeros((n_nodes,), dtype=np.float64)\n"
+        ),
+        "one draw split in two": (
+            "rng = np.random.default_rng(random_state)\n"
+            "draws = sigma * rng.standard_normal(n_features * n_nodes + n_nodes * n_nodes)\n"
+            "self.W_x = draws[: n_features * n_nodes].reshape(n_features, n_nodes)\n"
+            "self.W_h = draws[n_features * n_nodes:].reshape(n_nodes, n_nodes)\n"
+            "self.B = np.zeros(n_nodes, dtype=float)\n"
+        ),
+        "W_h drawn first, float32 draws cast up": (
+            "rng = np.random.default_rng(random_state)\n"
+            "self.W_h = (sigma * rng.standard_normal((n_nodes, n_nodes))).astype(np.float64)\n"
+            "self.W_x = np.asarray(rng.normal(scale=sigma, size=(n_features, n_nodes)), dtype=np.float64)\n"
+            "self.B = 0.0 * np.ones(n_nodes)\n"
+        ),
+    },
+    "SimpleRNN.forward": {
+        "a list of states, np.stack": (
+            "h = np.zeros((x.shape[0], self.n_nodes)) if h0 is None else h0.copy()\n"
+            "states = []\n"
+            "for t in range(x.shape[1]):\n"
+            "    h = rnn_step_forward(x[:, t], h, self.W_x, self.W_h, self.B)\n"
+            "    states.append(h)\n"
+            "if return_sequences:\n"
+            "    return np.stack(states, axis=1)\n"
+            "return states[-1]\n"
+        ),
+        "the formula inline, np.dot, iterating over x.transpose(1, 0, 2)": (
+            "h = np.zeros((len(x), self.n_nodes))\n"
+            "if h0 is not None:\n"
+            "    h = np.array(h0, dtype=float)\n"
+            "seq = np.zeros((len(x), x.shape[1], self.n_nodes))\n"
+            "for step, x_t in enumerate(x.transpose(1, 0, 2)):\n"
+            "    h = np.tanh(np.dot(x_t, self.W_x) + np.dot(h, self.W_h) + self.B)\n"
+            "    seq[:, step] = h\n"
+            "return seq if return_sequences else seq[:, -1]\n"
+        ),
+        "h0 kept at index 0 of a buffer, einsum": (
+            "batch_size, n_steps = x.shape[:2]\n"
+            "buffer = np.zeros((batch_size, n_steps + 1, self.n_nodes))\n"
+            "if h0 is not None:\n"
+            "    buffer[:, 0] = h0\n"
+            "for t in range(1, n_steps + 1):\n"
+            "    buffer[:, t] = np.tanh(np.einsum('bi,ij->bj', x[:, t - 1], self.W_x)\n"
+            "                           + np.einsum('bi,ij->bj', buffer[:, t - 1], self.W_h) + self.B)\n"
+            "if return_sequences:\n"
+            "    return buffer[:, 1:].copy()\n"
+            "return buffer[:, -1].copy()\n"
+        ),
+    },
+    "small_arrays": {
+        "float literals, attributes set one by one": (
+            "x = np.array([[[0.01, 0.02], [0.02, 0.03], [0.03, 0.04]]])\n"
+            "W_x = 0.01 * np.array([[1, 3, 5, 7], [3, 5, 7, 8]])\n"
+            "W_h = np.array([[1, 3, 5, 7], [2, 4, 6, 8], [3, 5, 7, 8], [4, 6, 8, 10]]) * 0.01\n"
+            "B = np.ones(4, dtype=int)\n"
+            "layer = SimpleRNN(2, 4)\n"
+            "layer.W_x = W_x\n"
+            "layer.W_h = W_h\n"
+            "layer.B = B\n"
+            "h_final = layer.forward(x, h0=np.zeros((1, 4)))\n"
+        ),
+        "np.divide, return_sequences": (
+            "x = np.divide(np.array([[[1, 2], [2, 3], [3, 4]]]), 100)\n"
+            "W_x = np.divide([[1, 3, 5, 7], [3, 5, 7, 8]], 100)\n"
+            "W_h = np.divide([[1, 3, 5, 7], [2, 4, 6, 8], [3, 5, 7, 8], [4, 6, 8, 10]], 100)\n"
+            "B = np.array([1, 1, 1, 1])\n"
+            "layer = SimpleRNN(n_features=2, n_nodes=4, sigma=1.0, random_state=42)\n"
+            "layer.W_x, layer.W_h, layer.B = W_x, W_h, B\n"
+            "h_final = layer.forward(x, return_sequences=True)[:, -1]\n"
+        ),
+    },
+    "forward_trace": {
+        "lists and np.stack, np.dot": (
+            "h_prev = np.zeros((x.shape[0], W_h.shape[0])) if h0 is None else h0\n"
+            "a_steps, h_steps = [], []\n"
+            "for t in range(x.shape[1]):\n"
+            "    a_t = np.dot(x[:, t], W_x) + np.dot(h_prev, W_h) + B\n"
+            "    h_prev = np.tanh(a_t)\n"
+            "    a_steps.append(a_t)\n"
+            "    h_steps.append(h_prev)\n"
+            "return np.stack(a_steps, axis=1).astype(float), np.stack(h_steps, axis=1)\n"
+        ),
+        "inputs cast up front, np.empty, einsum": (
+            "x, W_x, W_h, B = (np.asarray(v, dtype=np.float64) for v in (x, W_x, W_h, B))\n"
+            "n_batch, n_steps = x.shape[:2]\n"
+            "h_prev = np.zeros((n_batch, len(B))) if h0 is None else np.asarray(h0, dtype=np.float64)\n"
+            "pre = np.empty((n_batch, n_steps, len(B)))\n"
+            "states = np.empty_like(pre)\n"
+            "for t in range(n_steps):\n"
+            "    pre[:, t] = np.einsum('bi,ij->bj', x[:, t], W_x) + np.einsum('bi,ij->bj', h_prev, W_h) + B\n"
+            "    states[:, t] = np.tanh(pre[:, t])\n"
+            "    h_prev = states[:, t]\n"
+            "return pre, states\n"
+        ),
+        "the input term for every step at once": (
+            "inputs = np.einsum('bti,ij->btj', x, W_x) + B\n"
+            "a = np.zeros(inputs.shape)\n"
+            "h = np.zeros(inputs.shape)\n"
+            "h_prev = 0.0 * inputs[:, 0] if h0 is None else h0\n"
+            "for t in range(x.shape[1]):\n"
+            "    a[:, t] = inputs[:, t] + h_prev @ W_h\n"
+            "    h[:, t] = np.tanh(a[:, t])\n"
+            "    h_prev = h[:, t]\n"
+            "return (a, h)\n"
+        ),
+    },
+    "forward_one_by_one": {
+        "a preallocated array, x[i][None]": (
+            "out = np.zeros((x.shape[0], layer.n_nodes))\n"
+            "for i in range(len(x)):\n"
+            "    if h0 is None:\n"
+            "        out[i] = layer.forward(x[i][None])[0]\n"
+            "    else:\n"
+            "        out[i] = layer.forward(x[i][None], h0[i][None])[0]\n"
+            "return out\n"
+        ),
+        "a list comprehension, np.vstack": (
+            "starts = [None] * len(x) if h0 is None else [h0[[i]] for i in range(len(x))]\n"
+            "return np.vstack([layer.forward(x[[i]], h0=starts[i]) for i in range(len(x))])\n"
+        ),
+    },
+    "rnn_step_backward": {
+        "einsum, np.square": (
+            "da = dh_t * (1.0 - np.square(h_t))\n"
+            "return (np.einsum('bj,ij->bi', da, W_x), np.einsum('bj,ij->bi', da, W_h),\n"
+            "        np.einsum('bi,bj->ij', x_t, da), np.einsum('bi,bj->ij', h_prev, da), np.sum(da, axis=0))\n"
+        ),
+        "np.dot, the derivative expanded": (
+            "grad_a = dh_t - dh_t * h_t * h_t\n"
+            "dW_x = np.dot(x_t.T, grad_a)\n"
+            "dW_h = (grad_a.T @ h_prev).T\n"
+            "dB = grad_a.sum(0)\n"
+            "return np.dot(grad_a, W_x.T), np.dot(grad_a, W_h.T), dW_x, dW_h, dB\n"
+        ),
+        "outer products summed over the batch": (
+            "da = dh_t * (1 - h_t ** 2)\n"
+            "dW_x = np.zeros((x_t.shape[1], da.shape[1]))\n"
+            "dW_h = np.zeros((h_prev.shape[1], da.shape[1]))\n"
+            "for row in range(da.shape[0]):\n"
+            "    dW_x += np.outer(x_t[row], da[row])\n"
+            "    dW_h += np.outer(h_prev[row], da[row])\n"
+            "return da @ W_x.T, da @ W_h.T, dW_x, dW_h, da.sum(axis=0)\n"
+        ),
+        "inputs cast to float64 up front": (
+            "dh_t, x_t, h_prev, h_t, W_x, W_h = (np.asarray(v, dtype=np.float64)\n"
+            "                                    for v in (dh_t, x_t, h_prev, h_t, W_x, W_h))\n"
+            "da = dh_t * (1 - h_t ** 2)\n"
+            "return da @ W_x.T, da @ W_h.T, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)\n"
+        ),
+    },
+    "simple_rnn_backward": {
+        "the step inline, local sums, a list of dx": (
+            "T = self.x.shape[1]\n"
+            "dW_x, dW_h, dB = 0.0, 0.0, 0.0\n"
+            "carry = np.zeros((self.x.shape[0], self.n_nodes))\n"
+            "dx_steps = []\n"
+            "for t in range(T - 1, -1, -1):\n"
+            "    incoming = carry + (dh[:, t] if dh.ndim == 3 else (dh if t == T - 1 else 0.0))\n"
+            "    da = incoming * (1 - self.states[:, t + 1] ** 2)\n"
+            "    dW_x = dW_x + self.x[:, t].T @ da\n"
+            "    dW_h = dW_h + self.states[:, t].T @ da\n"
+            "    dB = dB + da.sum(axis=0)\n"
+            "    dx_steps.append(da @ self.W_x.T)\n"
+            "    carry = da @ self.W_h.T\n"
+            "self.dW_x = dW_x * np.ones(self.W_x.shape)\n"
+            "self.dW_h = dW_h * np.ones(self.W_h.shape)\n"
+            "self.dB = dB * np.ones(self.B.shape)\n"
+            "self.dh0 = carry\n"
+            "return np.stack(dx_steps[::-1], axis=1)\n"
+        ),
+        "zeros_like, dh padded to every step, rnn_step_backward": (
+            "if dh.shape == self.states[:, 1:].shape:\n"
+            "    per_step = dh\n"
+            "else:\n"
+            "    per_step = np.concatenate([np.zeros_like(self.states[:, 2:]), dh[:, None]], axis=1)\n"
+            "self.dW_x, self.dW_h = np.zeros_like(self.W_x, dtype=float), np.zeros_like(self.W_h, dtype=float)\n"
+            "self.dB = np.zeros(len(self.B))\n"
+            "dx = np.empty_like(self.x)\n"
+            "upstream = 0\n"
+            "for t in reversed(range(per_step.shape[1])):\n"
+            "    grads = rnn_step_backward(per_step[:, t] + upstream, self.x[:, t], self.states[:, t],\n"
+            "                              self.states[:, t + 1], self.W_x, self.W_h)\n"
+            "    dx[:, t], upstream = grads[0], grads[1]\n"
+            "    self.dW_x = self.dW_x + grads[2]\n"
+            "    self.dW_h = self.dW_h + grads[3]\n"
+            "    self.dB = self.dB + grads[4]\n"
+            "self.dh0 = upstream\n"
+            "return dx\n"
+        ),
+    },
+    "numerical_gradient": {
+        "np.nditer, x changed by += and -=": (
+            "grad = np.zeros_like(x, dtype=np.float64)\n"
+            "it = np.nditer(x, flags=['multi_index'])\n"
+            "for _ in it:\n"
+            "    i = it.multi_index\n"
+            "    x[i] += eps\n"
+            "    up = f()\n"
+            "    x[i] -= 2 * eps\n"
+            "    down = f()\n"
+            "    x[i] += eps\n"
+            "    grad[i] = (up - down) / (2 * eps)\n"
+            "return grad\n"
+        ),
+        "itertools.product, a dict of losses": (
+            "import itertools\n"
+            "out = np.empty(x.shape)\n"
+            "for i in itertools.product(*(range(n) for n in x.shape)):\n"
+            "    original = float(x[i])\n"
+            "    losses = {}\n"
+            "    for sign in (1, -1):\n"
+            "        x[i] = original + sign * eps\n"
+            "        losses[sign] = f()\n"
+            "    x[i] = original\n"
+            "    out[i] = (losses[1] - losses[-1]) / eps / 2\n"
+            "return out\n"
+        ),
+    },
+    "relative_error": {
+        "sums of squares, no cast": (
+            "numerator = np.sqrt(np.sum((a - b) ** 2))\n"
+            "denominator = np.sqrt(np.sum(a ** 2)) + np.sqrt(np.sum(b ** 2))\n"
+            "return 0.0 if denominator == 0 else float(numerator / denominator)\n"
+        ),
+        "raveled vectors, np.dot": (
+            "u = np.ravel(a).astype(float)\n"
+            "v = np.ravel(b).astype(float)\n"
+            "d = u - v\n"
+            "total = np.sqrt(u @ u) + np.sqrt(np.dot(v, v))\n"
+            "if not total:\n"
+            "    return 0.0\n"
+            "return float(np.sqrt(np.dot(d, d))) / float(total)\n"
+        ),
+    },
+    "sgd_update": {
+        "setattr over the names": (
+            'for name in ("W_x", "W_h", "B"):\n'
+            '    setattr(layer, name, getattr(layer, name) - learning_rate * getattr(layer, "d" + name))\n'
+        ),
+        "cast to float first, then update in place": (
+            "layer.W_x = layer.W_x.astype(np.float64)\n"
+            "layer.W_h = np.array(layer.W_h, dtype=float)\n"
+            "layer.B = layer.B.astype(float)\n"
+            "layer.W_x -= learning_rate * layer.dW_x\n"
+            "layer.W_h -= learning_rate * layer.dW_h\n"
+            "layer.B -= learning_rate * layer.dB\n"
+            "return None\n"
+        ),
+        "np.subtract": (
+            "layer.W_x = np.subtract(layer.W_x, np.multiply(learning_rate, layer.dW_x))\n"
+            "layer.W_h = np.subtract(layer.W_h, np.multiply(learning_rate, layer.dW_h))\n"
+            "layer.B = np.subtract(layer.B, np.multiply(learning_rate, layer.dB))\n"
+        ),
+    },
+    "clip_by_global_norm": {
+        "one concatenated vector, np.linalg.norm": (
+            "flat = np.concatenate([np.ravel(g) for g in grads]) if len(grads) else np.zeros(0)\n"
+            "global_norm = float(np.linalg.norm(flat))\n"
+            "factor = min(1.0, max_norm / global_norm) if global_norm > 0 else 1.0\n"
+            "return [np.array(g, dtype=float) * factor for g in grads], global_norm\n"
+        ),
+        "copies when short, math.sqrt, no cast": (
+            "import math\n"
+            "global_norm = math.sqrt(sum(float((g ** 2).sum()) for g in grads))\n"
+            "if global_norm <= max_norm:\n"
+            "    return [g.copy() for g in grads], global_norm\n"
+            "return [g * (max_norm / global_norm) for g in grads], global_norm\n"
+        ),
+    },
+    "softmax": {
+        "methods, [:, None]": (
+            "z = logits - logits.max(axis=1)[:, None]\n"
+            "e = np.exp(z)\n"
+            "return e / e.sum(axis=1)[:, None]\n"
+        ),
+        "a loop over rows, cast up front": (
+            "logits = np.asarray(logits, dtype=np.float64)\n"
+            "out = np.empty(logits.shape)\n"
+            "for i, row in enumerate(logits):\n"
+            "    e = np.exp(row - row.max())\n"
+            "    out[i] = e / e.sum()\n"
+            "return out\n"
+        ),
+    },
+    "cross_entropy": {
+        "a one-hot matrix, logsumexp by hand": (
+            "n = len(y)\n"
+            "top = logits.max(axis=1, keepdims=True)\n"
+            "log_sum = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))\n"
+            "loss = float(np.mean(log_sum - logits[np.arange(n), y]))\n"
+            "one_hot = np.eye(logits.shape[1])[y]\n"
+            "return loss, (softmax(logits) - one_hot) / n\n"
+        ),
+        "cast up front, a copy of p, a loop for the gradient": (
+            "z = np.array(logits, dtype=np.float64)\n"
+            "z = z - z.max(axis=1, keepdims=True)\n"
+            "log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))\n"
+            "grad = np.exp(log_probs)\n"
+            "total = 0.0\n"
+            "for i, label in enumerate(y):\n"
+            "    total -= log_probs[i, label]\n"
+            "    grad[i, label] -= 1.0\n"
+            "grad /= len(y)\n"
+            "return total / len(y), grad\n"
+        ),
+    },
+    "ScratchSimpleRNNClassifier._loss_and_gradients": {
+        "_logits, einsum, a dict built with dict()": (
+            "last = self.rnn_.forward(X)\n"
+            "loss, dz = cross_entropy(self._logits(X), y_index)\n"
+            "dx = self.rnn_.backward(np.einsum('bc,hc->bh', dz, self.W_y_))\n"
+            "return loss, dict(W_y=np.einsum('bh,bc->hc', last, dz), B_y=np.sum(dz, axis=0),\n"
+            "                  W_x=self.rnn_.dW_x.copy(), W_h=self.rnn_.dW_h.copy(), B=self.rnn_.dB.copy())\n"
+        ),
+        "the softmax gradient written out": (
+            "h_T = self.rnn_.forward(X)\n"
+            "p = softmax(h_T @ self.W_y_ + self.B_y_)\n"
+            "n = len(X)\n"
+            "loss = float(-np.mean(np.log(p[np.arange(n), y_index])))\n"
+            "dz = p.copy()\n"
+            "dz[np.arange(n), y_index] -= 1\n"
+            "dz /= n\n"
+            "self.rnn_.backward(np.dot(dz, self.W_y_.T))\n"
+            "grads = {}\n"
+            "grads['B'] = self.rnn_.dB\n"
+            "grads['W_h'] = self.rnn_.dW_h\n"
+            "grads['W_x'] = self.rnn_.dW_x\n"
+            "grads['B_y'] = dz.sum(axis=0)\n"
+            "grads['W_y'] = np.dot(h_T.T, dz)\n"
+            "return loss, grads\n"
+        ),
+    },
+    "ScratchSimpleRNNClassifier._sgd_step": {
+        "np.linalg.norm of one vector, np.subtract with out=": (
+            "scale = 1.0\n"
+            "if self.clip_norm is not None:\n"
+            "    total = np.linalg.norm(np.concatenate([g.ravel() for g in grads.values()]))\n"
+            "    scale = min(1.0, self.clip_norm / total) if total > 0 else 1.0\n"
+            "params = self._parameters()\n"
+            "for name in params:\n"
+            "    np.subtract(params[name], self.learning_rate * scale * grads[name], out=params[name])\n"
+        ),
+        "param[...] =, clipping with clip_by_global_norm's rule": (
+            "names = list(grads)\n"
+            "values = [grads[n] for n in names]\n"
+            "if self.clip_norm:\n"
+            "    norm = float(np.sqrt(sum(float(np.sum(v * v)) for v in values)))\n"
+            "    if norm > self.clip_norm:\n"
+            "        values = [v * self.clip_norm / norm for v in values]\n"
+            "params = self._parameters()\n"
+            "for name, g in zip(names, values):\n"
+            "    params[name][...] = params[name] - self.learning_rate * g\n"
+        ),
+    },
+    "ScratchSimpleRNNClassifier.fit": {
+        "rng.shuffle, a list of batch losses, np.average": (
+            "count = X.shape[0]\n"
+            "for _epoch in self._epoch_bar():\n"
+            "    order = np.arange(count)\n"
+            "    rng.shuffle(order)\n"
+            "    losses, sizes = [], []\n"
+            "    for first in range(0, count, self.batch_size):\n"
+            "        chosen = order[first:first + self.batch_size]\n"
+            "        value, grads = self._loss_and_gradients(X[chosen], y_index[chosen])\n"
+            "        self._sgd_step(grads)\n"
+            "        losses.append(value)\n"
+            "        sizes.append(len(chosen))\n"
+            "    self.loss_history.append(float(np.average(losses, weights=sizes)))\n"
+            "    if y_val_index is not None:\n"
+            "        z = self._logits(X_val)\n"
+            "        m = z.max(axis=1, keepdims=True)\n"
+            "        log_p = z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))\n"
+            "        self.val_loss_history.append(-log_p[np.arange(len(z)), y_val_index].mean())\n"
+        ),
+        "np.array_split on batch boundaries, a running sum": (
+            "n = len(X)\n"
+            "edges = list(range(self.batch_size, n, self.batch_size))\n"
+            "for _ in self._epoch_bar():\n"
+            "    running = 0.0\n"
+            "    for batch in np.array_split(rng.permutation(n), edges):\n"
+            "        batch_loss, gradients = self._loss_and_gradients(X[batch], y_index[batch])\n"
+            "        self._sgd_step(gradients)\n"
+            "        running = running + batch_loss * batch.size / n\n"
+            "    self.loss_history.append(running)\n"
+            "    if X_val is not None:\n"
+            "        self.val_loss_history.append(cross_entropy(self._logits(X_val), y_val_index)[0])\n"
+        ),
+    },
+    "ScratchSimpleRNNClassifier.predict_proba": {
+        "the softmax inline": (
+            "z = self.rnn_.forward(X) @ self.W_y_ + self.B_y_\n"
+            "e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+            "return e / e.sum(axis=1, keepdims=True)\n"
+        ),
+    },
+    "ScratchSimpleRNNClassifier.predict": {
+        "argmax of the logits, np.take": "return np.take(self.classes_, self._logits(X).argmax(axis=1))\n",
+        "a list of labels made an array": (
+            "proba = self.predict_proba(X)\n"
+            "return np.array([self.classes_[row.argmax()] for row in proba])\n"
+        ),
+    },
+}
+
+
+# ---------------------------------------------------------------- classic mistakes
+# The commonest mistakes, each a mutant id or hand-written code for the solution region:
+# each must lose points, and the exercise's visible self-check (the first test cell that
+# fails) must name it: its message contains `names`, not check_array's generic fallback.
+
+VISIBLE_CHECK = {
+    "rnn_step_forward": "test_rnn_step_forward",
+    "SimpleRNN.__init__": "test_simple_rnn_init",
+    "SimpleRNN.forward": "test_simple_rnn_forward",
+    "small_arrays": "test_small_arrays",
+    "forward_trace": "test_forward_trace",
+    "forward_one_by_one": "test_forward_one_by_one",
+    "rnn_step_backward": "test_rnn_step_backward",
+    "simple_rnn_backward": "test_simple_rnn_backward",
+    "numerical_gradient": "test_numerical_gradient",
+    "relative_error": "test_relative_error",
+    "sgd_update": "test_sgd_update",
+    "clip_by_global_norm": "test_clip_by_global_norm",
+    "softmax": "test_softmax",
+    "cross_entropy": "test_cross_entropy",
+    "ScratchSimpleRNNClassifier._loss_and_gradients": "test_loss_and_gradients",
+    "ScratchSimpleRNNClassifier._sgd_step": "test_sgd_step",
+    "ScratchSimpleRNNClassifier.fit": "test_fit",
+    "ScratchSimpleRNNClassifier.predict_proba": "test_predict",
+    "ScratchSimpleRNNClassifier.predict": "test_predict",
+}
+
+
+@dataclass(frozen=True)
+class Classic:
+    exercise: str
+    mistake: str  # what the student got wrong, in words
+    names: str  # a phrase the visible self-check's message must contain
+    mutant: str | None = None  # a mutant id, or
+    code: str | None = None  # hand-written code for the solution region
+
+
+_SNB = "ScratchSimpleRNNClassifier"
+_STEP_BW = (
+    "dx[:, t], dh_next, dW_x, dW_h, dB = rnn_step_backward(\n"
+    "    g[:, t] + dh_next, x[:, t], states[:, t], states[:, t + 1], self.W_x, self.W_h)\n"
+)
+_BACKWARD_HEAD = (
+    "x, states = self.x, self.states\n"
+    "g = np.zeros(states[:, 1:].shape)\n"
+    "if dh.ndim == 2:\n"
+    "    g[:, -1] = dh\n"
+    "else:\n"
+    "    g[:] = dh\n"
+)
+
+CLASSICS: list[Classic] = [
+    # 01_forward: rnn_step_forward
+    Classic("rnn_step_forward", "bias not added", "the bias B is not added", mutant=(
+        'rnn_step_forward: drop operand: "a_t = x_t @ W_x + h_prev @ W_h + B" -> "a_t = x_t @ W_x + h_prev @ W_h"')),
+    Classic("rnn_step_forward", "W_h used transposed", "W_h is used transposed", mutant=(
+        'rnn_step_forward: add transpose: "a_t = x_t @ W_x + h_prev @ W_h + B" -> '
+        '"a_t = x_t @ W_x + h_prev @ W_h.T + B"')),
+    Classic("rnn_step_forward", "recurrent term left out", "the recurrent term h_prev @ W_h is missing", mutant=(
+        'rnn_step_forward: drop operand: "a_t = x_t @ W_x + h_prev @ W_h + B" -> "a_t = x_t @ W_x + B"')),
+    Classic("rnn_step_forward", "sigmoid instead of tanh", "this is the sigmoid", mutant=(
+        'rnn_step_forward: activation to sigmoid: "return np.tanh(a_t)" -> "return 1 / (1 + np.exp(-a_t))"')),
+    Classic("rnn_step_forward", "tanh not applied", "tanh is not applied", mutant=(
+        'rnn_step_forward: drop call: "return np.tanh(a_t)" -> "return a_t"')),
+    # 01_forward: SimpleRNN.__init__
+    Classic("SimpleRNN.__init__", "sigma ignored (W_h)", "multiply the standard Gaussian draws by sigma", mutant=(
+        'SimpleRNN.__init__: drop operand: "self.W_h = sigma * rng.standard_normal((n_nodes, n_nodes))" -> '
+        '"self.W_h = rng.standard_normal((n_nodes, n_nodes))"')),
+    Classic("SimpleRNN.__init__", "sigma ignored (W_x)", "multiply the standard Gaussian draws by sigma", mutant=(
+        'SimpleRNN.__init__: drop operand: "self.W_x = sigma * rng.standard_normal((n_features, n_nodes))" -> '
+        '"self.W_x = rng.standard_normal((n_features, n_nodes))"')),
+    Classic("SimpleRNN.__init__", "the variance used as the scale", "the variance sigma**2", code=(
+        "rng = np.random.default_rng(random_state)\n"
+        "self.W_x = sigma ** 2 * rng.standard_normal((n_features, n_nodes))\n"
+        "self.W_h = sigma ** 2 * rng.standard_normal((n_nodes, n_nodes))\n"
+        "self.B = np.zeros(n_nodes)\n")),
+    Classic("SimpleRNN.__init__", "random_state not used", "use rng = np.random.default_rng(random_state)", code=(
+        "rng = np.random.default_rng()\n"
+        "self.W_x = sigma * rng.standard_normal((n_features, n_nodes))\n"
+        "self.W_h = sigma * rng.standard_normal((n_nodes, n_nodes))\n"
+        "self.B = np.zeros(n_nodes)\n")),
+    Classic("SimpleRNN.__init__", "B not zeros", "B should start at zero", mutant=(
+        'SimpleRNN.__init__: swap function: "self.B = np.zeros(n_nodes)" -> "self.B = np.ones(n_nodes)"')),
+    # 01_forward: SimpleRNN.forward
+    Classic("SimpleRNN.forward", "h0 ignored", "h0 is ignored", mutant=(
+        "SimpleRNN.forward: conditional to its 'if' value: "
+        '"h = np.zeros((batch_size, self.n_nodes)) if h0 is None else h0" -> '
+        '"h = np.zeros((batch_size, self.n_nodes))"')),
+    Classic("SimpleRNN.forward", "loop one step short", "the loop stops one step early", mutant=(
+        'SimpleRNN.forward: change range: "for t in range(n_sequences)" -> "for t in range(n_sequences - 1)"')),
+    Classic("SimpleRNN.forward", "first step skipped", "the first step is skipped", mutant=(
+        'SimpleRNN.forward: change range: "for t in range(n_sequences)" -> "for t in range(1, n_sequences)"')),
+    Classic("SimpleRNN.forward", "states stored one step late (h_{t-1} for h_t)", "the states are one step late",
+            mutant=('SimpleRNN.forward: swap statements: "h = rnn_step_forward(x[:, t, :], h, self.W_x, s..." '
+                    '<-> "states[:, t, :] = h"')),
+    Classic("SimpleRNN.forward", "state not carried over", "the state is not carried over", code=(
+        "batch_size, n_sequences, _ = x.shape\n"
+        "h = np.zeros((batch_size, self.n_nodes)) if h0 is None else h0\n"
+        "states = np.empty((batch_size, n_sequences, self.n_nodes))\n"
+        "for t in range(n_sequences):\n"
+        "    states[:, t, :] = rnn_step_forward(x[:, t, :], h, self.W_x, self.W_h, self.B)\n"
+        "return states if return_sequences else states[:, -1]\n")),
+    # 02_small_array
+    Classic("small_arrays", "bias left at zero", "the bias is not added", code=(
+        "x = np.array([[[1, 2], [2, 3], [3, 4]]]) / 100\n"
+        "W_x = np.array([[1, 3, 5, 7], [3, 5, 7, 8]]) / 100\n"
+        "W_h = np.array([[1, 3, 5, 7], [2, 4, 6, 8], [3, 5, 7, 8], [4, 6, 8, 10]]) / 100\n"
+        "B = np.array([1, 1, 1, 1])\n"
+        "layer = SimpleRNN(n_features=2, n_nodes=4, random_state=0)\n"
+        "layer.W_x, layer.W_h = W_x, W_h\n"
+        "h_final = layer.forward(x)\n")),
+    Classic("small_arrays", "B divided by 100 too", "B is divided by 100 too", code=(
+        "x = np.array([[[1, 2], [2, 3], [3, 4]]]) / 100\n"
+        "W_x = np.array([[1, 3, 5, 7], [3, 5, 7, 8]]) / 100\n"
+        "W_h = np.array([[1, 3, 5, 7], [2, 4, 6, 8], [3, 5, 7, 8], [4, 6, 8, 10]]) / 100\n"
+        "B = np.array([1, 1, 1, 1]) / 100\n"
+        "layer = SimpleRNN(n_features=2, n_nodes=4, random_state=0)\n"
+        "layer.W_x, layer.W_h, layer.B = W_x, W_h, B\n"
+        "h_final = layer.forward(x)\n")),
+    Classic("small_arrays", "W_h not divided by 100", "W_h (and perhaps x and W_x) is not divided by 100", mutant=(
+        'small_arrays: drop operand: "W_h = np.array([[1, 3, 5, 7], [2, 4, 6, 8], [3, 5, 7, 8], [4, 6, 8, 10]]) / '
+        '100" -> "W_h = np.array([[1, 3, 5, 7], [2, 4, 6, 8], [3, 5, 7, 8], [4, 6, 8, 10]])"')),
+    # 02_small_array: forward_trace
+    Classic("forward_trace", "h0 ignored", "h0 is ignored", mutant=(
+        "forward_trace: conditional to its 'if' value: "
+        '"h_prev = np.zeros((batch_size, n_nodes)) if h0 is None else h0" -> '
+        '"h_prev = np.zeros((batch_size, n_nodes))"')),
+    Classic("forward_trace", "state not carried over", "the state is not carried over", mutant=(
+        'forward_trace: delete "h_prev = h[:, t]"')),
+    Classic("forward_trace", "a_{t-1} fed back instead of h_{t-1}", "a_{t-1} is fed back", mutant=(
+        'forward_trace: swap variable: "h_prev = h[:, t]" -> "h_prev = a[:, t]"')),
+    Classic("forward_trace", "W_h used transposed", "W_h is transposed", mutant=(
+        'forward_trace: add transpose: "a[:, t] = x[:, t] @ W_x + h_prev @ W_h + B" -> '
+        '"a[:, t] = x[:, t] @ W_x + h_prev @ W_h.T + B"')),
+    Classic("forward_trace", "bias not added", "the bias B is not added", mutant=(
+        'forward_trace: drop operand: "a[:, t] = x[:, t] @ W_x + h_prev @ W_h + B" -> '
+        '"a[:, t] = x[:, t] @ W_x + h_prev @ W_h"')),
+    # 02_small_array: forward_one_by_one
+    Classic("forward_one_by_one", "h0 ignored", "h0 is ignored", mutant=(
+        "forward_one_by_one: conditional to its 'if' value: "
+        '"start = None if h0 is None else h0[i:i + 1]" -> "start = None"')),
+    Classic("forward_one_by_one", "state carried from one sequence to the next",
+            "the state of one sequence is carried into the next", code=(
+                "rows = []\n"
+                "h = None if h0 is None else h0[:1]\n"
+                "for i in range(x.shape[0]):\n"
+                "    h = layer.forward(x[i:i + 1], h0=h)\n"
+                "    rows.append(h)\n"
+                "return np.concatenate(rows, axis=0)\n")),
+    Classic("forward_one_by_one", "the whole batch in one call", "should call layer.forward once per sequence",
+            code="return layer.forward(x, h0)\n"),
+    # 03_bptt: rnn_step_backward
+    Classic("rnn_step_backward", "tanh derivative left out", "the derivative of tanh is missing", mutant=(
+        'rnn_step_backward: drop operand: "da = dh_t * (1 - h_t ** 2)" -> "da = dh_t"')),
+    Classic("rnn_step_backward", "tanh derivative taken at h_prev", "the derivative uses h_prev", mutant=(
+        'rnn_step_backward: swap variable: "da = dh_t * (1 - h_t ** 2)" -> "da = dh_t * (1 - h_prev ** 2)"')),
+    Classic("rnn_step_backward", "tanh derivative as (1 - h_t) ** 2", "(1 - h_t) ** 2 is not 1 - h_t ** 2", code=(
+        "da = dh_t * (1 - h_t) ** 2\n"
+        "return da @ W_x.T, da @ W_h.T, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)\n")),
+    Classic("rnn_step_backward", "tanh applied to h_t again", "tanh is applied twice", code=(
+        "da = dh_t * (1 - np.tanh(h_t) ** 2)\n"
+        "return da @ W_x.T, da @ W_h.T, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)\n")),
+    Classic("rnn_step_backward", "bias gradient not summed over the batch", "summed over the batch (axis 0)",
+            mutant='rnn_step_backward: drop method call: "dB = da.sum(axis=0)" -> "dB = da"'),
+    Classic("rnn_step_backward", "bias gradient summed over the nodes", "summed over the batch (axis 0)",
+            mutant='rnn_step_backward: change axis: "dB = da.sum(axis=0)" -> "dB = da.sum(axis=1)"'),
+    Classic("rnn_step_backward", "W_h not transposed in dh_prev", "W_h is not transposed", mutant=(
+        'rnn_step_backward: drop transpose: "dh_prev = da @ W_h.T" -> "dh_prev = da @ W_h"')),
+    Classic("rnn_step_backward", "dW_h from h_t", "dW_h uses h_t instead of h_prev", mutant=(
+        'rnn_step_backward: swap variable: "dW_h = h_prev.T @ da" -> "dW_h = h_t.T @ da"')),
+    # 03_bptt: simple_rnn_backward
+    Classic("simple_rnn_backward", "dW_x overwritten instead of accumulated", "add (+=) each step's gradients",
+            mutant='simple_rnn_backward: accumulation to overwrite: "self.dW_x += dW_x" -> "self.dW_x = dW_x"'),
+    Classic("simple_rnn_backward", "dB overwritten instead of accumulated", "add (+=) each step's gradients",
+            mutant='simple_rnn_backward: accumulation to overwrite: "self.dB += dB" -> "self.dB = dB"'),
+    Classic("simple_rnn_backward", "h_{t-1} off by one step (h_t passed as h_prev)", "dW_h uses h_t", mutant=(
+        'simple_rnn_backward: index off by one: "...xt, x[:, t], states[:, t], states[:, t + 1], sel..." -> '
+        '"...xt, x[:, t], states[:, t + 1], states[:, t + 1], sel..."')),
+    Classic("simple_rnn_backward", "tanh derivative at h_{t-1} (states[:, t] passed as h_t)",
+            "tanh' is taken at h_{t-1}", mutant=(
+                'simple_rnn_backward: drop operand: "...tates[:, t], states[:, t + 1], self.W_x, self.W_h)" -> '
+                '"...tates[:, t], states[:, t], self.W_x, self.W_h)"')),
+    Classic("simple_rnn_backward", "dh_prev not carried back", "carry dh_prev back to the earlier steps", mutant=(
+        'simple_rnn_backward: drop operand: "...nn_step_backward(g[:, t] + dh_next, x[:, t], states[:, t],..." -> '
+        '"...nn_step_backward(g[:, t], x[:, t], states[:, t],..."')),
+    Classic("simple_rnn_backward", "weights updated inside backward", "backward changed the weights", code=(
+        _BACKWARD_HEAD
+        + "self.dW_x = np.zeros(self.W_x.shape)\n"
+        "self.dW_h = np.zeros(self.W_h.shape)\n"
+        "self.dB = np.zeros(self.B.shape)\n"
+        "dx = np.zeros(x.shape)\n"
+        "dh_next = np.zeros(states[:, 0].shape)\n"
+        "for t in reversed(range(x.shape[1])):\n"
+        + "".join("    " + line + "\n" for line in _STEP_BW.splitlines())
+        + "    self.dW_x += dW_x\n"
+        "    self.dW_h += dW_h\n"
+        "    self.dB += dB\n"
+        "self.W_x = self.W_x - 0.1 * self.dW_x\n"
+        "self.W_h = self.W_h - 0.1 * self.dW_h\n"
+        "self.B = self.B - 0.1 * self.dB\n"
+        "self.dh0 = dh_next\n"
+        "return dx\n")),
+    Classic("simple_rnn_backward", "gradients not reset between calls", "set them to zeros at the start of backward",
+            code=(
+                _BACKWARD_HEAD
+                + "if not hasattr(self, 'dW_x'):\n"
+                "    self.dW_x = np.zeros(self.W_x.shape)\n"
+                "    self.dW_h = np.zeros(self.W_h.shape)\n"
+                "    self.dB = np.zeros(self.B.shape)\n"
+                "dx = np.zeros(x.shape)\n"
+                "dh_next = np.zeros(states[:, 0].shape)\n"
+                "for t in reversed(range(x.shape[1])):\n"
+                + "".join("    " + line + "\n" for line in _STEP_BW.splitlines())
+                + "    self.dW_x += dW_x\n"
+                "    self.dW_h += dW_h\n"
+                "    self.dB += dB\n"
+                "self.dh0 = dh_next\n"
+                "return dx\n")),
+    # 03_bptt: numerical_gradient
+    Classic("numerical_gradient", "one-sided difference", "this is the one-sided difference", code=(
+        "grad = np.zeros(x.shape)\n"
+        "base = f()\n"
+        "for index in np.ndindex(x.shape):\n"
+        "    saved = x[index]\n"
+        "    x[index] = saved + eps\n"
+        "    grad[index] = (f() - base) / eps\n"
+        "    x[index] = saved\n"
+        "return grad\n")),
+    Classic("numerical_gradient", "divided by eps, not 2 eps", "divide by 2 * eps", mutant=(
+        'numerical_gradient: change constant: "grad[index] = (loss_plus - loss_minus) / (2 * eps)" -> '
+        '"grad[index] = (loss_plus - loss_minus) / (1 * eps)"')),
+    Classic("numerical_gradient", "x not restored", "x was not restored", mutant=(
+        'numerical_gradient: delete "x[index] = saved"')),
+    Classic("numerical_gradient", "a copy of x changed, which f does not read", "f() does not see the change", code=(
+        "grad = np.zeros(x.shape)\n"
+        "for index in np.ndindex(x.shape):\n"
+        "    moved = x.copy()\n"
+        "    moved[index] += eps\n"
+        "    up = f()\n"
+        "    moved[index] -= 2 * eps\n"
+        "    grad[index] = (up - f()) / (2 * eps)\n"
+        "return grad\n")),
+    # 03_bptt: relative_error
+    Classic("relative_error", "norm of a + b on top", "use the norm of a - b, not of a + b", mutant=(
+        'relative_error: swap operator: "return float(np.linalg.norm(a - b) / size)" -> '
+        '"return float(np.linalg.norm(a + b) / size)"')),
+    Classic("relative_error", "not divided by the norms", "divide by ||a|| + ||b||", mutant=(
+        'relative_error: drop operand: "return float(np.linalg.norm(a - b) / size)" -> '
+        '"return float(np.linalg.norm(a - b))"')),
+    Classic("relative_error", "two zero arrays not handled", "two zero arrays should give 0.0", mutant=(
+        'relative_error: delete "if size == 0"')),
+    # 03_bptt: sgd_update
+    Classic("sgd_update", "step uphill", "the step goes uphill", mutant=(
+        'sgd_update: swap operator: "layer.W_x = layer.W_x - learning_rate * layer.dW_x" -> '
+        '"layer.W_x = layer.W_x + learning_rate * layer.dW_x"')),
+    Classic("sgd_update", "learning rate not used", "the learning rate is not used", mutant=(
+        'sgd_update: drop operand: "layer.W_x = layer.W_x - learning_rate * layer.dW_x" -> '
+        '"layer.W_x = layer.W_x - layer.dW_x"')),
+    Classic("sgd_update", "integer B updated in place", "the update fails on the integer bias", mutant=(
+        'sgd_update: update in place: "layer.B = layer.B - learning_rate * layer.dB" -> '
+        '"layer.B -= learning_rate * layer.dB; ..."')),
+    # 03_bptt: clip_by_global_norm
+    Classic("clip_by_global_norm", "each array clipped on its own", "each array was clipped on its own", code=(
+        "global_norm = float(np.sqrt(sum(np.sum(np.square(g)) for g in grads)))\n"
+        "clipped = []\n"
+        "for g in grads:\n"
+        "    own = np.linalg.norm(g)\n"
+        "    clipped.append(g * (max_norm / own) if own > max_norm else g.copy())\n"
+        "return clipped, global_norm\n")),
+    Classic("clip_by_global_norm", "gradients below max_norm scaled up", "should be left as they are", mutant=(
+        "clip_by_global_norm: conditional to its 'if' value: "
+        '"scale = max_norm / global_norm if global_norm > max_norm else 1.0" -> "scale = max_norm / global_norm"')),
+    Classic("clip_by_global_norm", "sum of the norms as the global norm", "not the sum of the norms", code=(
+        "global_norm = float(sum(np.linalg.norm(g) for g in grads))\n"
+        "scale = max_norm / global_norm if global_norm > max_norm else 1.0\n"
+        "return [np.asarray(g, dtype=np.float64) * scale for g in grads], global_norm\n")),
+    # 04_classifier: softmax
+    Classic("softmax", "normalised over the columns", "it is normalised over columns", mutant=(
+        'softmax: change axis: "return exp / np.sum(exp, axis=1, keepdims=True)" -> '
+        '"return exp / np.sum(exp, axis=0, keepdims=True)"')),
+    Classic("softmax", "normalised over the whole array", "it is normalised over the whole array", mutant=(
+        'softmax: drop keyword: "return exp / np.sum(exp, axis=1, keepdims=True)" -> '
+        '"return exp / np.sum(exp, keepdims=True)"')),
+    Classic("softmax", "no max-subtraction", "subtract each row's own maximum", mutant=(
+        'softmax: drop operand: "shifted = logits - np.max(logits, axis=1, keepdims=True)" -> "shifted = logits"')),
+    Classic("softmax", "the maximum of the columns subtracted", "subtract each row's own maximum", mutant=(
+        'softmax: change axis: "shifted = logits - np.max(logits, axis=1, keepdims=True)" -> '
+        '"shifted = logits - np.max(logits, axis=0, keepdims=True)"')),
+    Classic("softmax", "the input changed in place", "softmax changed its input", code=(
+        "logits -= np.max(logits, axis=1, keepdims=True)\n"
+        "exp = np.exp(logits)\n"
+        "return exp / np.sum(exp, axis=1, keepdims=True)\n")),
+    # 04_classifier: cross_entropy
+    Classic("cross_entropy", "sum over the batch, not the mean", "this is the sum over the batch", mutant=(
+        'cross_entropy: swap function: "loss = -np.mean(log_p[rows, y])" -> "loss = -np.sum(log_p[rows, y])"')),
+    Classic("cross_entropy", "gradient not divided by the batch size", "not divided by the batch size", mutant=(
+        'cross_entropy: drop operand: "return (float(loss), dlogits / batch_size)" -> '
+        '"return (float(loss), dlogits)"')),
+    Classic("cross_entropy", "the sign of the loss", "the sign is wrong", mutant=(
+        'cross_entropy: drop unary operator: "loss = -np.mean(log_p[rows, y])" -> "loss = np.mean(log_p[rows, y])"')),
+    Classic("cross_entropy", "one-hot not subtracted", "the one-hot true class is not subtracted", mutant=(
+        'cross_entropy: delete "dlogits[rows, y] -= 1"')),
+    Classic("cross_entropy", "log(softmax) instead of log-softmax", "not log(softmax(z))", code=(
+        "p = softmax(logits)\n"
+        "rows = np.arange(len(y))\n"
+        "loss = -np.mean(np.log(p[rows, y]))\n"
+        "dlogits = p.copy()\n"
+        "dlogits[rows, y] -= 1\n"
+        "return float(loss), dlogits / len(y)\n")),
+    # 04_classifier: the classifier's methods
+    Classic(f"{_SNB}._loss_and_gradients", "B_y gradient not summed over the batch", "sum dlogits over the batch",
+            code=(
+                "h = self.rnn_.forward(X)\n"
+                "loss, dlogits = cross_entropy(h @ self.W_y_ + self.B_y_, y_index)\n"
+                "self.rnn_.backward(dlogits @ self.W_y_.T)\n"
+                'grads = {"W_x": self.rnn_.dW_x, "W_h": self.rnn_.dW_h, "B": self.rnn_.dB,\n'
+                '         "W_y": h.T @ dlogits, "B_y": dlogits}\n'
+                "return loss, grads\n")),
+    Classic(f"{_SNB}._loss_and_gradients", "W_y not transposed in dh", "W_y_ is not transposed", mutant=(
+        f'{_SNB}._loss_and_gradients: drop transpose: "self.rnn_.backward(dlogits @ self.W_y_.T)" -> '
+        '"self.rnn_.backward(dlogits @ self.W_y_)"')),
+    Classic(f"{_SNB}._loss_and_gradients", "W_y gradient transposed", "the gradient of W_y is transposed", code=(
+        "h = self.rnn_.forward(X)\n"
+        "loss, dlogits = cross_entropy(h @ self.W_y_ + self.B_y_, y_index)\n"
+        "self.rnn_.backward(dlogits @ self.W_y_.T)\n"
+        'grads = {"W_x": self.rnn_.dW_x, "W_h": self.rnn_.dW_h, "B": self.rnn_.dB,\n'
+        '         "W_y": dlogits.T @ h, "B_y": dlogits.sum(axis=0)}\n'
+        "return loss, grads\n")),
+    Classic(f"{_SNB}._loss_and_gradients", "gradient times the batch size", "batch_size times too large", code=(
+        "h = self.rnn_.forward(X)\n"
+        "loss, dlogits = cross_entropy(h @ self.W_y_ + self.B_y_, y_index)\n"
+        "dlogits = dlogits * len(X)\n"
+        "self.rnn_.backward(dlogits @ self.W_y_.T)\n"
+        'grads = {"W_x": self.rnn_.dW_x, "W_h": self.rnn_.dW_h, "B": self.rnn_.dB,\n'
+        '         "W_y": h.T @ dlogits, "B_y": dlogits.sum(axis=0)}\n'
+        "return loss, grads\n")),
+    Classic(f"{_SNB}._sgd_step", "a local name rebound instead of the array updated", "only rebinds a local name",
+            code=(
+                "for name, param in self._parameters().items():\n"
+                "    param = param - self.learning_rate * grads[name]\n")),
+    Classic(f"{_SNB}._sgd_step", "step uphill", "the step goes uphill", mutant=(
+        f'{_SNB}._sgd_step: swap operator: "param -= self.learning_rate * grads[name]" -> '
+        '"param += self.learning_rate * grads[name]"')),
+    Classic(f"{_SNB}._sgd_step", "no clipping", "the gradients were not clipped", mutant=(
+        f'{_SNB}._sgd_step: delete "if self.clip_norm is not None"')),
+    Classic(f"{_SNB}._sgd_step", "each array clipped on its own", "each array was clipped on its own", code=(
+        "for name, param in self._parameters().items():\n"
+        "    g = grads[name]\n"
+        "    if self.clip_norm is not None and np.linalg.norm(g) > self.clip_norm:\n"
+        "        g = g * (self.clip_norm / np.linalg.norm(g))\n"
+        "    param -= self.learning_rate * g\n")),
+    Classic(f"{_SNB}.fit", "no shuffling", "the samples are not shuffled", code=(
+        "n_samples = len(X)\n"
+        "for _ in self._epoch_bar():\n"
+        "    order = np.arange(n_samples)\n"
+        "    total = 0.0\n"
+        "    for start in range(0, n_samples, self.batch_size):\n"
+        "        batch = order[start:start + self.batch_size]\n"
+        "        loss, grads = self._loss_and_gradients(X[batch], y_index[batch])\n"
+        "        self._sgd_step(grads)\n"
+        "        total += loss * len(batch)\n"
+        "    self.loss_history.append(total / n_samples)\n"
+        "    if X_val is not None:\n"
+        "        self.val_loss_history.append(cross_entropy(self._logits(X_val), y_val_index)[0])\n")),
+    Classic(f"{_SNB}.fit", "one order for every epoch", "draw the permutation inside the epoch loop", code=(
+        "n_samples = len(X)\n"
+        "order = rng.permutation(n_samples)\n"
+        "for _ in self._epoch_bar():\n"
+        "    total = 0.0\n"
+        "    for start in range(0, n_samples, self.batch_size):\n"
+        "        batch = order[start:start + self.batch_size]\n"
+        "        loss, grads = self._loss_and_gradients(X[batch], y_index[batch])\n"
+        "        self._sgd_step(grads)\n"
+        "        total += loss * len(batch)\n"
+        "    self.loss_history.append(total / n_samples)\n"
+        "    if X_val is not None:\n"
+        "        self.val_loss_history.append(cross_entropy(self._logits(X_val), y_val_index)[0])\n")),
+    Classic(f"{_SNB}.fit", "batch losses not weighted by size", "weight each batch loss by its size", code=(
+        "n_samples = len(X)\n"
+        "for _ in self._epoch_bar():\n"
+        "    order = rng.permutation(n_samples)\n"
+        "    losses = []\n"
+        "    for start in range(0, n_samples, self.batch_size):\n"
+        "        batch = order[start:start + self.batch_size]\n"
+        "        loss, grads = self._loss_and_gradients(X[batch], y_index[batch])\n"
+        "        self._sgd_step(grads)\n"
+        "        losses.append(loss)\n"
+        "    self.loss_history.append(np.mean(losses))\n"
+        "    if X_val is not None:\n"
+        "        self.val_loss_history.append(cross_entropy(self._logits(X_val), y_val_index)[0])\n")),
+    Classic(f"{_SNB}.fit", "the last partial batch dropped", "the last batch being smaller", code=(
+        "n_samples = len(X)\n"
+        "for _ in self._epoch_bar():\n"
+        "    order = rng.permutation(n_samples)\n"
+        "    total = 0.0\n"
+        "    for start in range(0, n_samples - self.batch_size + 1, self.batch_size):\n"
+        "        batch = order[start:start + self.batch_size]\n"
+        "        loss, grads = self._loss_and_gradients(X[batch], y_index[batch])\n"
+        "        self._sgd_step(grads)\n"
+        "        total += loss * len(batch)\n"
+        "    self.loss_history.append(total / n_samples)\n"
+        "    if X_val is not None:\n"
+        "        self.val_loss_history.append(cross_entropy(self._logits(X_val), y_val_index)[0])\n")),
+    Classic(f"{_SNB}.predict_proba", "logits returned", "these are the logits", mutant=(
+        f'{_SNB}.predict_proba: drop call: "return softmax(self._logits(X))" -> "return self._logits(X)"')),
+    Classic(f"{_SNB}.predict", "class indices returned", "predict returns class indices",
+            code="return np.argmax(self.predict_proba(X), axis=1)\n"),
+]
+
+
+def classic_label(classic: Classic) -> str:
+    return f"{classic.exercise}: {classic.mistake}"
