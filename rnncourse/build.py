@@ -105,6 +105,9 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, name: str) -> nbformat.Noteboo
         record_timing=False,
         resources={"metadata": {"path": str(cwd)}},
         extra_arguments=QUIET_KERNEL,
+        # A print's text and its newline may reach the client as two messages when the machine is
+        # busy; one stream per cell, as nbval compares them, keeps the files the same run to run.
+        coalesce_streams=True,
     )
     client.execute()
     for index, cell in enumerate(nb.cells):
@@ -202,10 +205,11 @@ def masters_with_outputs(assignments: list[str]) -> list[str]:
     return problems
 
 
-def out_of_sync(assignments: list[str]) -> list[str]:
-    """The generated files that differ from a fresh build, and masters with outputs."""
+def out_of_sync(assignments: list[str], fresh: dict[Path, str] | None = None) -> list[str]:
+    """The generated files that differ from a fresh build (FRESH, if one was made already),
+    and masters with outputs."""
     problems = masters_with_outputs(assignments)
-    expected = build(assignments, execute_solutions=False)
+    expected = fresh if fresh is not None else build(assignments, execute_solutions=False)
     for path, text in expected.items():
         if not path.is_file():
             problems.append(f"{shown(path)}: missing")
