@@ -423,7 +423,8 @@ def grade(source: Path, out: Path, patterns: list[str], sandboxed: bool, cell_ti
         log(f"skipped {path}: no pattern gives its student")
 
     with contextlib.ExitStack() as stack:
-        runners = [stack.enter_context(nbgrader_fork.forking()) for _ in range(max(1, workers))]
+        # A worker is a resident nbgrader process (3 s of start-up): no more than there are hand-ins.
+        runners = [stack.enter_context(nbgrader_fork.forking()) for _ in range(max(1, min(workers, len(found))))]
         # One grader per assignment at a time; preparing the course, one grader at a time.
         stack.enter_context(gradebook.locked(out, db_url, [f"assignment-{a}" for a in assignments]))
         with gradebook.locked(out, db_url, ["course"]):
