@@ -20,7 +20,8 @@ import queue
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -99,7 +100,6 @@ class Job:
     notes: list[str]
     done: object = None  # the autograde run's CompletedProcess, None if it timed out
     seconds: float = 0.0
-    log: list[str] = field(default_factory=list)
 
 
 def write_if_changed(path: Path, text: str) -> None:
@@ -231,7 +231,7 @@ def submit(out: Path, job: Job) -> None:
 
 def autograde_job(out: Path, job: Job, db_url: str, sandboxed: bool, cell_timeout: int, timeout: float,
                   runner) -> Job:
-    """Autograde JOB in an nbgrader run of its own, then write its feedback."""
+    """Autograde JOB in an nbgrader run of its own."""
     url, secret_env = gradebook.without_password(db_url)
     settings = [f"--CourseDirectory.db_url={url}", f"--Execute.timeout={cell_timeout}"]
     started = time.monotonic()
@@ -239,13 +239,34 @@ def autograde_job(out: Path, job: Job, db_url: str, sandboxed: bool, cell_timeou
         env = {**sandbox.write_kernel_spec(Path(run_dir), sandboxed), **secret_env}
         job.done = autograde.autograde_student(out, job.assignment, job.student, env,
                                                settings + sandbox.kernel_options(Path(run_dir)), timeout, runner)
-    if job.done is not None and job.done.returncode == 0:
-        feedback = autograde.generate_feedback(out, job.assignment, job.student, secret_env, settings,
-                                               FEEDBACK_TIMEOUT, runner)
-        if feedback.returncode != 0:
-            job.log.append(f"no feedback for {job.student} / {job.assignment}: {autograde.last_error(feedback)}")
     job.seconds = time.monotonic() - started
     return job
+
+
+def feedback_runs(out: Path, jobs: list[Job], runs_per_assignment: int) -> list[tuple[str, list[str], list[str]]]:
+    """The generate_feedback runs for the students autograded now: (assignment, students,
+    every other student autograded in OUT, whom the run leaves alone), the students of an
+    assignment shared among up to RUNS_PER_ASSIGNMENT runs."""
+    runs = []
+    for assignment in sorted({job.assignment for job in jobs}):
+        graded = sorted(job.student for job in jobs
+                        if job.assignment == assignment and job.done is not None and job.done.returncode == 0)
+        everyone = {path.parent.name for path in (out / "autograded").glob(f"*/{assignment}")}
+        for share in range(min(runs_per_assignment, len(graded))):
+            students = graded[share::runs_per_assignment]
+            runs.append((assignment, students, sorted(everyone - set(students))))
+    return runs
+
+
+def write_feedback(out: Path, run: tuple[str, list[str], list[str]], db_url: str, runner) -> str | None:
+    """Feedback for one of feedback_runs; what went wrong, or None."""
+    assignment, students, others = run
+    url, secret_env = gradebook.without_password(db_url)
+    done = autograde.generate_feedback(out, assignment, others, secret_env, [f"--CourseDirectory.db_url={url}"],
+                                       FEEDBACK_TIMEOUT, runner)
+    if done.returncode == 0:
+        return None
+    return f"no feedback for {', '.join(students)} / {assignment}: {autograde.last_error(done)}"
 
 
 def row_of(out: Path, job: Job, db_url: str, released: nbformat.NotebookNode, timeout: float,
@@ -379,25 +400,23 @@ def name_handins(found: list[handins.HandIn], released: dict, everything: list[s
     return jobs, unusable
 
 
-def run_jobs(jobs: list[Job], runners: list, work, log) -> None:
-    """WORK(job, runner) for every job, as many at a time as there are RUNNERS."""
+def in_parallel(items: list, runners: list, work) -> Iterator:
+    """WORK(item, runner) for every item, as many at a time as there are RUNNERS (each
+    runner serves one at a time); the results in the order of ITEMS, each as soon as it
+    and those before it are done."""
     free: queue.Queue = queue.Queue()
     for runner in runners:
         free.put(runner)
 
-    def one(job: Job) -> Job:
+    def one(item):
         runner = free.get()
         try:
-            return work(job, runner)
+            return work(item, runner)
         finally:
             free.put(runner)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(runners)) as pool:
-        for job in pool.map(one, jobs):
-            for line in job.log:
-                log(line)
-            status = "timed out" if job.done is None else "done" if job.done.returncode == 0 else "failed"
-            log(f"{status:9} {job.student} / {job.assignment} ({job.path}): {job.seconds:.1f} s")
+        yield from pool.map(one, items)
 
 
 def grade(source: Path, out: Path, patterns: list[str], sandboxed: bool, cell_timeout: int, timeout: float,
@@ -434,8 +453,14 @@ def grade(source: Path, out: Path, patterns: list[str], sandboxed: bool, cell_ti
             for job in jobs:
                 submit(out, job)
 
-        run_jobs(jobs, runners, lambda job, runner: autograde_job(
-            out, job, db_url, sandboxed, cell_timeout, timeout, runner), log)
+        for job in in_parallel(jobs, runners, lambda job, runner: autograde_job(
+                out, job, db_url, sandboxed, cell_timeout, timeout, runner)):
+            status = "timed out" if job.done is None else "done" if job.done.returncode == 0 else "failed"
+            log(f"{status:9} {job.student} / {job.assignment} ({job.path}): {job.seconds:.1f} s")
+        for problem in in_parallel(feedback_runs(out, jobs, len(runners)), runners,
+                                   lambda run, runner: write_feedback(out, run, db_url, runner)):
+            if problem:
+                log(problem)
 
         max_of = maxima(db_url, assignments)
         rows = [row_of(out, job, db_url, released[job.assignment], timeout, max_of[job.assignment]) for job in jobs]
