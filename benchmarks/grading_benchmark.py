@@ -79,8 +79,8 @@ def main() -> None:
               f"preparing the output folder (release, gradebook): {time.perf_counter() - started:.1f} s")
         print(f"{'workers':>7}  {'seconds':>8}  {'s / hand-in':>11}  {'speed-up':>8}  results")
         reference_seconds = reference_csv = None
-        for workers in args.workers:
-            out = Path(tmp) / f"out{workers}"
+        for number, workers in enumerate(args.workers):
+            out = Path(tmp) / f"out{number}"
             shutil.copytree(prepared, out)
             seconds = grade_batch(batch, out, workers, problem is None)
             csv_text = (out / "grades.csv").read_text()
