@@ -46,7 +46,8 @@ def run_grade(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise SystemExit(f"--workers should be 1 or more, got {args.workers}")
     try:
-        db_url = gradebook.check_url(args.db or gradebook.default_url(args.out))
+        db_url = gradebook.check_url(
+            args.db or config.course_directory_setting("db_url") or gradebook.default_url(args.out))
     except ValueError as error:
         raise SystemExit(str(error)) from None
     problem = None if args.no_sandbox else sandbox.bwrap_problem()
@@ -119,7 +120,8 @@ def parser() -> argparse.ArgumentParser:
                            help=f"hand-ins graded at the same time (default: the number of cores, {usable_cores()})")
     grade_cmd.add_argument("--db", metavar="URL",
                            help="the gradebook: sqlite:///PATH or postgresql://USER@HOST[:PORT]/DBNAME "
-                           "(default: sqlite:///OUT/gradebook.db); keep a PostgreSQL password in ~/.pgpass "
+                           "(default: c.CourseDirectory.db_url of nbgrader_config.py if it sets one, else "
+                           "sqlite:///OUT/gradebook.db); keep a PostgreSQL password in ~/.pgpass "
                            "or PGPASSWORD (one in the URL is never written to OUT)")
     grade_cmd.add_argument("--no-sandbox", action="store_true",
                            help="run student code without bubblewrap even where it is available")

@@ -23,10 +23,15 @@ def assignments() -> list[str]:
     return sorted(p.parent.name for p in SOURCE_DIR.glob("*/*.ipynb") if p.stem == p.parent.name)
 
 
-def course_id() -> str:
-    """The course's id in nbgrader's gradebook, as nbgrader_config.py sets it."""
+def course_directory_setting(name: str) -> str | None:
+    """c.CourseDirectory.NAME as nbgrader_config.py sets it, or None where it does not."""
     loaded = PyFileConfigLoader(NBGRADER_CONFIG.name, path=str(NBGRADER_CONFIG.parent)).load_config()
-    return loaded.CourseDirectory.course_id
+    return loaded.CourseDirectory.get(name)
+
+
+def course_id() -> str:
+    """The course's id in nbgrader's gradebook."""
+    return course_directory_setting("course_id")
 
 
 def colab_url(assignment: str) -> str:

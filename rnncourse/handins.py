@@ -77,8 +77,9 @@ def parse_name(path: str, patterns: list[str]) -> tuple[str, str | None] | None:
 def read_files(source: Path) -> dict[str, str]:
     """Every .ipynb in SOURCE (a folder or a zip): relative path -> text.
 
-    When everything sits in one top folder (as zips often have it), that
-    folder is left out of the paths.
+    When everything in a zip sits in one top folder (as an LMS's export often
+    has it), that folder is left out of the paths. (Not in a folder: there,
+    one top folder is as likely to be the only student's.)
     """
     files: dict[str, str] = {}
     if source.is_dir():
@@ -91,12 +92,12 @@ def read_files(source: Path) -> dict[str, str]:
                 name = info.filename
                 if name.endswith(".ipynb") and "__MACOSX" not in name and ".ipynb_checkpoints" not in name:
                     files[name] = archive.read(info).decode("utf-8", errors="replace")
+        tops = {name.split("/")[0] for name in files}
+        if len(tops) == 1 and all("/" in name for name in files):
+            top = tops.pop() + "/"
+            files = {name[len(top):]: text for name, text in files.items()}
     else:
         raise FileNotFoundError(f"{source}: not a folder or a zip file")
-    tops = {name.split("/")[0] for name in files}
-    if len(tops) == 1 and all("/" in name for name in files):
-        top = tops.pop() + "/"
-        files = {name[len(top):]: text for name, text in files.items()}
     return files
 
 

@@ -55,6 +55,13 @@ def test_zip_with_one_top_folder(tmp_path):
     assert sorted((h.student, h.assignment) for h in found) == [("doejane", "01_forward"), ("roe", "01_forward")]
 
 
+def test_a_folder_of_one_student_in_nbgraders_layout(tmp_path):
+    (tmp_path / "doejane" / "01_forward").mkdir(parents=True)
+    (tmp_path / "doejane" / "01_forward" / "01_forward.ipynb").write_text("{}")
+    found, unnamed = handins.collect(tmp_path, PATTERNS)
+    assert unnamed == [] and [(h.student, h.assignment) for h in found] == [("doejane", "01_forward")]
+
+
 def test_latest_copy_is_graded():
     found = [handins.HandIn(p, "doejane", "01_forward", "") for p in
              ["doejane_01_forward (2).ipynb", "doejane_01_forward.ipynb", "doejane_01_forward (1).ipynb"]]
