@@ -499,15 +499,28 @@ def _statement_of(node: ast.AST, parents: dict) -> ast.stmt | None:
     return node
 
 
+# Python 3.10's ast.unparse writes a tuple target in parentheses, `(a, b) = ...` and
+# `for (a, b) in ...` (comprehensions too); later ones do not.
+BRACKETED_TARGETS = [
+    (re.compile(r"^\(([^()]*)\)(?= = )"), r"\1"),
+    (re.compile(r"\bfor \(([^()]*)\) in "), r"for \1 in "),
+]
+
+
 def _header(statement: ast.stmt) -> str:
-    """A statement as one line: compound statements by their header only."""
+    """A statement as one line, as every Python version writes it: compound statements by their
+    header only."""
     if isinstance(statement, (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef, ast.ClassDef)):
         shallow = copy.copy(statement)
         shallow.body = [ast.Expr(ast.Constant(Ellipsis))]
         if hasattr(shallow, "orelse"):
             shallow.orelse = []
-        return ast.unparse(shallow).split("\n")[0].rstrip(":")
-    return " ".join(ast.unparse(statement).split())
+        text = ast.unparse(shallow).split("\n")[0].rstrip(":")
+    else:
+        text = " ".join(ast.unparse(statement).split())
+    for bracketed, plain in BRACKETED_TARGETS:
+        text = bracketed.sub(plain, text)
+    return text
 
 
 def _clip(text: str, limit: int = 80) -> str:
