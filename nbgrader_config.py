@@ -17,3 +17,9 @@ c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 50
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# How the course grades (an Execute that survives a dead kernel, feedback without the
+# hidden tests' code): the same for plain `nbgrader autograde` and `rnncourse grade`.
+from rnncourse.grading import settings  # noqa: E402
+
+settings.apply(c)

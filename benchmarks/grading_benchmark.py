@@ -7,7 +7,7 @@ fresh output folder that has already been prepared (released, gradebook made),
 so the time is that of grading alone; the results of every run must be
 identical to the first's.
 
-    .venv/bin/python benchmarks/grading_benchmark.py [--handins 40] [--workers 1 2]
+    .venv/bin/python -m benchmarks.grading_benchmark [--handins 40] [--workers 1 2]
 
 Prints, per run: the wall time, seconds per hand-in, and the speed-up against
 the first run. Timings depend on the machine and on what else runs on it.
@@ -16,23 +16,15 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-import handin_corpus as corpus  # noqa: E402
-from rnncourse import config, grade, handins, repair, sandbox  # noqa: E402
-
-
-def first_exercise(assignment: str) -> str:
-    nb = nbformat.read(config.NOTEBOOKS_DIR / f"{assignment}.ipynb", as_version=4)
-    return next(repair.grade_id(c) for c in nb.cells if repair.is_solution(c) and c.cell_type == "code")
+from rnncourse import config, grading
+from rnncourse.grading import sandbox
+from tests import handin_corpus as corpus
 
 
 def write_batch(folder: Path, count: int) -> None:
@@ -40,7 +32,7 @@ def write_batch(folder: Path, count: int) -> None:
     kinds = {
         "complete": lambda a: corpus.answered(a),
         "colab": lambda a: corpus.colab(corpus.answered(a)),
-        "partial": lambda a: corpus.answered(a, skip=(first_exercise(a),)),
+        "partial": lambda a: corpus.answered(a, skip=(corpus.first_exercise(a),)),
     }
     assignments = config.assignments()
     for number in range(count):
@@ -51,10 +43,9 @@ def write_batch(folder: Path, count: int) -> None:
 
 def grade_batch(source: Path, out: Path, workers: int, sandboxed: bool) -> float:
     """Seconds to grade SOURCE into OUT (already prepared) with WORKERS."""
-    patterns = handins.default_patterns(config.assignments())
     started = time.perf_counter()
-    grade.grade(source, out, patterns, sandboxed=sandboxed, cell_timeout=60, timeout=900, workers=workers,
-                log=lambda *args: None)
+    grading.grade(grading.GradingRun(source, out, sandboxed=sandboxed, cell_timeout=60, timeout=900,
+                                     workers=workers, log=lambda *args: None))
     return time.perf_counter() - started
 
 
@@ -65,15 +56,13 @@ def main() -> None:
                         help="worker counts to compare; the first is the reference (default: 1 2)")
     args = parser.parse_args()
     problem = sandbox.bwrap_problem()
-    patterns = handins.default_patterns(config.assignments())
     with tempfile.TemporaryDirectory(prefix="rnncourse-bench-") as tmp:
         batch, empty, prepared = Path(tmp) / "batch", Path(tmp) / "empty", Path(tmp) / "prepared"
         batch.mkdir()
         empty.mkdir()
         write_batch(batch, args.handins)
         started = time.perf_counter()
-        grade.grade(empty, prepared, patterns, sandboxed=problem is None, cell_timeout=60, timeout=900,
-                    log=lambda *a: None)
+        grading.grade(grading.GradingRun(empty, prepared, sandboxed=problem is None, log=lambda *a: None))
         print(f"{args.handins} hand-ins of {', '.join(config.assignments())}; sandbox: "
               f"{'bubblewrap' if problem is None else 'none (' + problem + ')'}; "
               f"preparing the output folder (release, gradebook): {time.perf_counter() - started:.1f} s")

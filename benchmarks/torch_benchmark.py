@@ -7,7 +7,7 @@ own code) and torch.nn.RNN + torch.nn.Linear trained with torch.optim.SGD.
 Prints the training times, their ratio, both test accuracies and how far the
 final weights are apart.
 
-    .venv/bin/python benchmarks/torch_benchmark.py [--repeats N] [--torch-threads N]
+    .venv/bin/python -m benchmarks.torch_benchmark [--repeats N] [--torch-threads N]
 
 Timings depend on the machine and on what else runs on it; the best of a few
 runs is printed, next to every run.

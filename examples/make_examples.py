@@ -1,20 +1,19 @@
 """Write the sample hand-ins in examples/ from the committed notebooks.
 
-    .venv/bin/python examples/make_examples.py
+    .venv/bin/python -m examples.make_examples
 
 Then see the whole grading flow with `python -m rnncourse grade examples`. The
 hand-ins are made as the grading tests make theirs (tests/handin_corpus.py).
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import nbformat
 
+from tests import handin_corpus as corpus
+
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
-import handin_corpus as corpus  # noqa: E402
 
 ASSIGNMENT = corpus.ASSIGNMENT
 

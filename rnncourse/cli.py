@@ -1,4 +1,4 @@
-"""Command line: `python -m rnncourse {build,grade} ...`."""
+"""Command line: `rnncourse {build,grade} ...` (or `python -m rnncourse ...`)."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-from rnncourse import build, config, grade, gradebook, handins, sandbox
+from rnncourse import build, config, grading
+from rnncourse.grading import gradebook, intake, results, sandbox
 
 
 def parse_assignments(names: list[str]) -> list[str]:
@@ -46,8 +47,7 @@ def run_grade(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise SystemExit(f"--workers should be 1 or more, got {args.workers}")
     try:
-        db_url = gradebook.check_url(
-            args.db or config.course_directory_setting("db_url") or gradebook.default_url(args.out))
+        db_url = gradebook.resolve_url(args.db, args.out)
     except ValueError as error:
         raise SystemExit(str(error)) from None
     problem = None if args.no_sandbox else sandbox.bwrap_problem()
@@ -59,14 +59,13 @@ def run_grade(args: argparse.Namespace) -> int:
             "you can, the gradebook and the other hand-ins included. Grading goes on. "
             "To grade in a sandbox, install bubblewrap (Debian, Ubuntu: apt-get install bubblewrap)."
         )
-    patterns = args.pattern or handins.default_patterns(config.assignments())
-    rows = grade.grade(
-        args.handins, args.out, patterns, sandboxed=not args.no_sandbox and problem is None,
-        cell_timeout=args.cell_timeout, timeout=args.timeout, assignments=parse_assignments(args.assignment or []),
-        workers=args.workers, db_url=db_url,
-    )
+    rows = grading.grade(grading.GradingRun(
+        args.handins, args.out, patterns=args.pattern or intake.default_patterns(config.assignments()),
+        sandboxed=not args.no_sandbox and problem is None, cell_timeout=args.cell_timeout, timeout=args.timeout,
+        assignments=parse_assignments(args.assignment or []), workers=args.workers, db=db_url,
+    ))
     print()
-    print(grade.summary(rows))
+    print(results.summary(rows))
     print(f"\nGrades: {args.out / 'grades.csv'}; feedback: {args.out / 'feedback'}/<student>/<assignment>/; "
           f"gradebook: {gradebook.redacted(db_url)}")
     return 0
@@ -77,7 +76,7 @@ def usable_cores() -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m rnncourse", description=__doc__)
+    top = argparse.ArgumentParser(prog="rnncourse", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
 
     build_cmd = commands.add_parser(
@@ -99,7 +98,7 @@ def parser() -> argparse.ArgumentParser:
         "from its content (Colab drops nbgrader's metadata); and graded in its own nbgrader run, its "
         "code in a bubblewrap sandbox where one is available.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Default file-name patterns:\n" + handins.__doc__.split("\n", 2)[2],
+        epilog="Default file-name patterns:\n" + intake.__doc__.split("\n", 2)[2],
     )
     grade_cmd.add_argument("handins", type=Path, help="a folder of .ipynb files (subfolders too) or a zip file")
     grade_cmd.add_argument("--out", type=Path, default=Path("graded"),

@@ -13,6 +13,7 @@ import hashlib
 import nbformat
 
 from rnncourse import config
+from rnncourse.grading.repair import grade_id, is_solution
 
 ASSIGNMENT = "01_forward"
 
@@ -157,8 +158,10 @@ def read(path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
-def grade_id(cell) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
+def first_exercise(assignment: str) -> str:
+    """The grade id of ASSIGNMENT's first exercise cell of code."""
+    nb = read(config.NOTEBOOKS_DIR / f"{assignment}.ipynb")
+    return next(grade_id(c) for c in nb.cells if is_solution(c) and c.cell_type == "code")
 
 
 def reference_answers(assignment: str = ASSIGNMENT) -> dict[str, str]:

@@ -611,7 +611,7 @@ def mutant_by_id(mutant_id: str) -> Mutant:
         return found
     raise KeyError(
         f"mutant {mutant_id!r} no longer exists: the reference answer of {exercise_name} changed. "
-        "Update the ids in tests/mutation_catalog.py (`.venv/bin/python tests/mutation_report.py --list "
+        "Update the ids in tests/mutation_catalog.py (`.venv/bin/python -m tests.mutation_report --list "
         f"{exercise_name}` prints the current ones)."
     )
 

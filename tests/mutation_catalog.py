@@ -3,7 +3,7 @@ reference (with the reason), the correct alternatives that must get full marks, 
 classic mistakes whose visible self-check message must name the mistake.
 
 Mutant ids are made by tests/mutation.py from the reference answers; when a reference
-changes, `.venv/bin/python tests/mutation_report.py --list <exercise>` prints the new ids.
+changes, `.venv/bin/python -m tests.mutation_report --list <exercise>` prints the new ids.
 """
 
 from __future__ import annotations

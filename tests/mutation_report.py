@@ -1,8 +1,8 @@
 """The full mutation run: how well the graded tests fail wrong code and pass right code.
 
-    .venv/bin/python tests/mutation_report.py                  # every notebook (about 10 minutes)
-    .venv/bin/python tests/mutation_report.py 03_bptt          # some notebooks
-    .venv/bin/python tests/mutation_report.py --list rnn_step_backward   # the mutant ids of an exercise
+    .venv/bin/python -m tests.mutation_report                  # every notebook (about 10 minutes)
+    .venv/bin/python -m tests.mutation_report 03_bptt          # some notebooks
+    .venv/bin/python -m tests.mutation_report --list rnn_step_backward   # the mutant ids of an exercise
 
 For every exercise (solution region) of the masters it makes the mutants (tests/mutation.py),
 runs each against the notebook's visible self-checks and hidden tests, and prints a table:
@@ -18,12 +18,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import mutation  # noqa: E402
-import mutation_catalog as catalog  # noqa: E402
+from tests import mutation
+from tests import mutation_catalog as catalog
 
 TARGET = 0.95
 

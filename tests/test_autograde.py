@@ -7,11 +7,27 @@ reference's score is compared with the points of the automatically graded
 cells, read from the master."""
 from __future__ import annotations
 
-import pytest
+import shutil
+from pathlib import Path
 
-from conftest import ASSIGNMENTS, read_notebook, solution_notebook_path, student_notebook_path
+import pytest
+from nbgrader.api import Gradebook
+
 from rnncourse import config, nbgrader_run
-from rnncourse.autograde import autograde
+from tests.conftest import ASSIGNMENTS, read_notebook, solution_notebook_path, student_notebook_path
+
+
+def autograde(course_dir: Path, assignment: str, hand_ins: dict[str, Path]) -> dict[str, tuple[float, float]]:
+    """Plain `nbgrader autograde` of HAND_INS (student id -> notebook) in COURSE_DIR (which holds
+    the released assignment and the repository's nbgrader_config.py): each student's (score, max)."""
+    for student, notebook in hand_ins.items():
+        target = course_dir / "submitted" / student / assignment
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(notebook, target / f"{assignment}.ipynb")
+    nbgrader_run.check(nbgrader_run.run(course_dir, ["autograde", assignment, "--create", "--force"]), course_dir)
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
+        graded = {s.student_id: (s.score, s.max_score) for s in gradebook.assignment_submissions(assignment)}
+    return {student: graded[student] for student in hand_ins}
 
 
 def master_points(assignment: str) -> tuple[float, float]:

@@ -7,8 +7,8 @@ import shutil
 import nbformat
 import pytest
 
-from conftest import ASSIGNMENTS, grade_id, read_notebook, student_notebook_path
 from rnncourse import build, config
+from tests.conftest import ASSIGNMENTS, grade_id, read_notebook, student_notebook_path
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import ASSIGNMENTS, grade_id, read_notebook, solution_notebook_path, student_notebook_path
 from rnncourse.build import QUIET_KERNEL
+from tests.conftest import ASSIGNMENTS, grade_id, read_notebook, solution_notebook_path, student_notebook_path
 
 NO_NBGRADER = "raise ImportError('nbgrader is not installed here (as in Colab)')\n"
 

@@ -21,8 +21,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-import handin_corpus as corpus
-from rnncourse import config, grade, handins, sandbox
+from rnncourse import config, grading
+from rnncourse.grading import results, sandbox
+from tests import handin_corpus as corpus
 
 pytestmark = pytest.mark.skipif(corpus.ASSIGNMENT not in config.assignments(), reason="01_forward is not in source/")
 
@@ -34,12 +35,11 @@ CELL_TIMEOUT = 5
 SANDBOX_ONLY = ["zz_intruder", "network"]
 
 
-def run(source: Path, out: Path, workers: int) -> dict[str, grade.Row]:
-    rows = grade.grade(
-        source, out, handins.default_patterns(config.assignments()), sandboxed=NO_SANDBOX is None,
-        cell_timeout=CELL_TIMEOUT, timeout=600, assignments=[corpus.ASSIGNMENT], workers=workers,
-        log=lambda *args: None,
-    )
+def run(source: Path, out: Path, workers: int) -> dict[str, results.Row]:
+    rows = grading.grade(grading.GradingRun(
+        source, out, sandboxed=NO_SANDBOX is None, cell_timeout=CELL_TIMEOUT, timeout=600,
+        assignments=[corpus.ASSIGNMENT], workers=workers, log=lambda *args: None,
+    ))
     return {row.student: row for row in rows}
 
 
@@ -236,7 +236,7 @@ def test_csv_and_feedback(batch):
     rows, _, out, _ = batch
     with (out / "grades.csv").open() as stream:
         table = list(csv.DictReader(stream))
-    assert list(table[0]) == grade.CSV_FIELDS
+    assert list(table[0]) == results.CSV_FIELDS
     assert {line["student"] for line in table} == set(rows)
     for row in rows.values():
         if row.status != "failed" or "kernel" in row.note:

@@ -17,10 +17,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import handin_corpus as corpus
-import postgres_server
-from conftest import ASSIGNMENTS
-from rnncourse import config, grade, gradebook, handins, repair, sandbox
+from rnncourse import config, grading
+from rnncourse.grading import gradebook, results, sandbox
+from tests import handin_corpus as corpus
+from tests import postgres_server
+from tests.conftest import ASSIGNMENTS
 
 NO_POSTGRES = postgres_server.unavailable()
 needs_postgres = pytest.mark.skipif(NO_POSTGRES is not None, reason=f"needs a PostgreSQL server: {NO_POSTGRES}")
@@ -28,27 +29,22 @@ SANDBOXED = sandbox.bwrap_problem() is None
 TWO_AT_ONCE = ["01_forward", "02_small_array"]
 
 
-def first_exercise(assignment: str) -> str:
-    nb = nbformat.read(config.NOTEBOOKS_DIR / f"{assignment}.ipynb", as_version=4)
-    return next(repair.grade_id(c) for c in nb.cells if repair.is_solution(c) and c.cell_type == "code")
-
-
 @pytest.fixture(scope="module")
 def handins_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("handins")
     for assignment in ASSIGNMENTS:
         nbformat.write(corpus.answered(assignment), folder / f"ann_{assignment}.ipynb")
-        partial = corpus.colab(corpus.answered(assignment, skip=(first_exercise(assignment),)))
+        partial = corpus.colab(corpus.answered(assignment, skip=(corpus.first_exercise(assignment),)))
         nbformat.write(partial, folder / f"bob_Copy of {assignment}.ipynb")
     nbformat.write(corpus.answered("01_forward"), folder / "cid_01_forward.ipynb")
     return folder
 
 
 def run(handins_dir: Path, out: Path, workers: int, db_url: str | None = None,
-        assignments: list[str] | None = None) -> list[grade.Row]:
-    return grade.grade(handins_dir, out, handins.default_patterns(config.assignments()), sandboxed=SANDBOXED,
-                       cell_timeout=60, timeout=600, assignments=assignments, workers=workers, db_url=db_url,
-                       log=lambda *args: None)
+        assignments: list[str] | None = None) -> list[results.Row]:
+    return grading.grade(grading.GradingRun(handins_dir, out, sandboxed=SANDBOXED, cell_timeout=60, timeout=600,
+                                            assignments=assignments, workers=workers, db=db_url,
+                                            log=lambda *args: None))
 
 
 def cell_scores(db_url: str) -> dict[tuple[str, str, str], float]:
@@ -129,7 +125,7 @@ def test_two_graders_share_an_sqlite_gradebook(sequential, handins_dir, tmp_path
         assert done.returncode == 0, done.stdout + done.stderr
     assert cell_scores(gradebook.default_url(tmp_path)) == expected_scores(scores, TWO_AT_ONCE)
     # grades.csv holds both graders' rows, each written under a lock and merged.
-    shown = grade.read_csv(tmp_path / "grades.csv")
+    shown = results.read_csv(tmp_path / "grades.csv")
     expected = [row for row in rows if row.assignment in TWO_AT_ONCE]
     assert [(r.student, r.assignment, r.score, r.status) for r in shown] == [
         (r.student, r.assignment, r.score, r.status) for r in expected]

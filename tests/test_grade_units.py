@@ -8,11 +8,12 @@ import zipfile
 import nbformat
 import pytest
 
-import handin_corpus as corpus
-from conftest import ASSIGNMENTS, read_notebook, solution_notebook_path, student_notebook_path
-from rnncourse import cli, config, grade, guard, handins, repair, sandbox
+from rnncourse import cli, config, grading
+from rnncourse.grading import guard, intake, repair, results, sandbox
+from tests import handin_corpus as corpus
+from tests.conftest import ASSIGNMENTS, read_notebook, solution_notebook_path, student_notebook_path
 
-PATTERNS = handins.default_patterns(["01_forward", "02_small_array", "03_bptt", "04_classifier"])
+PATTERNS = intake.default_patterns(["01_forward", "02_small_array", "03_bptt", "04_classifier"])
 
 
 @pytest.mark.parametrize("path, student, assignment", [
@@ -35,13 +36,13 @@ PATTERNS = handins.default_patterns(["01_forward", "02_small_array", "03_bptt", 
     ("doejane/homework.ipynb", "doejane", None),
 ])
 def test_default_patterns_name_the_student_and_assignment(path, student, assignment):
-    assert handins.parse_name(path, PATTERNS) == (student, assignment)
+    assert intake.parse_name(path, PATTERNS) == (student, assignment)
 
 
 def test_custom_pattern():
     pattern = r"^(?P<assignment>\d\d_\w+?)-(?P<student>s\d+)\.ipynb$"
-    assert handins.parse_name("01_forward-s1234.ipynb", [pattern]) == ("s1234", "01_forward")
-    assert handins.parse_name("doejane_01_forward.ipynb", [pattern]) is None
+    assert intake.parse_name("01_forward-s1234.ipynb", [pattern]) == ("s1234", "01_forward")
+    assert intake.parse_name("doejane_01_forward.ipynb", [pattern]) is None
 
 
 def test_zip_with_one_top_folder(tmp_path):
@@ -50,7 +51,7 @@ def test_zip_with_one_top_folder(tmp_path):
         zipped.writestr("course export/doejane_01_forward.ipynb", "{}")
         zipped.writestr("course export/roe/01_forward.ipynb", "{}")
         zipped.writestr("__MACOSX/course export/._doejane_01_forward.ipynb", "x")
-    found, unnamed = handins.collect(archive, PATTERNS)
+    found, unnamed = intake.collect(archive, PATTERNS)
     assert unnamed == []
     assert sorted((h.student, h.assignment) for h in found) == [("doejane", "01_forward"), ("roe", "01_forward")]
 
@@ -58,19 +59,19 @@ def test_zip_with_one_top_folder(tmp_path):
 def test_a_folder_of_one_student_in_nbgraders_layout(tmp_path):
     (tmp_path / "doejane" / "01_forward").mkdir(parents=True)
     (tmp_path / "doejane" / "01_forward" / "01_forward.ipynb").write_text("{}")
-    found, unnamed = handins.collect(tmp_path, PATTERNS)
+    found, unnamed = intake.collect(tmp_path, PATTERNS)
     assert unnamed == [] and [(h.student, h.assignment) for h in found] == [("doejane", "01_forward")]
 
 
 def test_latest_copy_is_graded():
-    found = [handins.HandIn(p, "doejane", "01_forward", "") for p in
+    found = [intake.HandIn(p, "doejane", "01_forward", "") for p in
              ["doejane_01_forward (2).ipynb", "doejane_01_forward.ipynb", "doejane_01_forward (1).ipynb"]]
-    chosen, note = grade.pick_latest(found)
+    chosen, note = intake.pick_latest(found)
     assert chosen.path == "doejane_01_forward (2).ipynb" and "3 files" in note
 
 
 def released(assignment: str) -> nbformat.NotebookNode:
-    """The committed student notebook: the release with its badge, as grade.prepare_course makes it."""
+    """The committed student notebook: the release with its badge, as grading.course.prepare makes it."""
     return read_notebook(student_notebook_path(assignment))
 
 
@@ -83,7 +84,7 @@ def answered_colab(assignment: str) -> nbformat.NotebookNode:
 def test_handin_is_recognised_by_content(assignment):
     everything = {a: released(a) for a in ASSIGNMENTS}
     for nb in (answered_colab(assignment), read_notebook(solution_notebook_path(assignment))):
-        assert grade.identify(nb, None, everything)[0] == assignment
+        assert intake.identify(nb, None, everything)[0] == assignment
     scores = {a: repair.content_score(answered_colab(assignment), rel) for a, rel in everything.items()}
     assert all(scores[assignment] > score for a, score in scores.items() if a != assignment)
 
@@ -171,28 +172,30 @@ def test_guard_keeps_harmless_code_next_to_a_removed_line():
 
 
 def test_missing_rows_for_students_without_a_handin():
-    rows = [grade.Row("ann", "01_forward", 5, 11, "graded", ""), grade.Row("bob", "02_small_array", 3, 9, "graded", "")]
-    missing = grade.missing_rows(rows, {"01_forward": (11.0, 0.0), "02_small_array": (9.0, 4.0)})
+    rows = [results.Row("ann", "01_forward", 5, 11, "graded", ""),
+            results.Row("bob", "02_small_array", 3, 9, "graded", "")]
+    missing = results.missing_rows(rows, {"01_forward": (11.0, 0.0), "02_small_array": (9.0, 4.0)})
     assert [(r.student, r.assignment, r.score, r.max_score, r.status) for r in missing] == [
         ("ann", "02_small_array", 0.0, 9.0, "missing"), ("bob", "01_forward", 0.0, 11.0, "missing")]
-    table = grade.summary(rows + missing)
+    table = results.summary(rows + missing)
     assert "0/9 missing" in table and "5/11 graded" in table
 
 
 def test_summary_counts_written_answers_apart():
-    row = grade.Row("ann", "02_small_array", 5, 5, "graded", "4 more points for written answers are graded by hand", 4)
-    assert "5/5 (+4 by hand) graded" in grade.summary([row])
+    row = results.Row("ann", "02_small_array", 5, 5, "graded",
+                      "4 more points for written answers are graded by hand", 4)
+    assert "5/5 (+4 by hand) graded" in results.summary([row])
 
 
 def test_command_says_plainly_when_there_is_no_sandbox(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bubblewrap (bwrap) is not installed")
     seen = {}
 
-    def fake_grade(source, out, patterns, sandboxed, **options):
-        seen["sandboxed"] = sandboxed
+    def fake_grade(run):
+        seen["sandboxed"] = run.sandboxed
         return []
 
-    monkeypatch.setattr(grade, "grade", fake_grade)
+    monkeypatch.setattr(grading, "grade", fake_grade)
     assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out")]) == 0
     assert seen["sandboxed"] is False
     assert "No sandbox: bubblewrap (bwrap) is not installed" in capsys.readouterr().out
@@ -216,7 +219,7 @@ def test_sandbox_kernel_spec_binds_no_course_folder(tmp_path):
 
 
 def test_every_example_is_named_by_the_default_patterns():
-    found, unnamed = handins.collect(config.REPO_ROOT / "examples", handins.default_patterns(config.assignments()))
+    found, unnamed = intake.collect(config.REPO_ROOT / "examples", intake.default_patterns(config.assignments()))
     assert unnamed == []
     assert sorted((h.student, h.assignment) for h in found) == [
         ("ada", "01_forward"), ("ben", "01_forward"), ("cleo", "01_forward"), ("dana_doe", "01_forward")]

@@ -12,9 +12,10 @@ Each run executes the master's cells in a forked child, without nbgrader (tests/
 
 from __future__ import annotations
 
-import mutation
-import mutation_catalog as catalog
 import pytest
+
+from tests import mutation
+from tests import mutation_catalog as catalog
 
 ASSIGNMENTS = sorted({e.assignment for e in mutation.all_exercises()})
 EXERCISES = {e.name: e for e in mutation.all_exercises()}
@@ -108,5 +109,5 @@ def test_catalogued_mutant_ids_still_exist(exercise):
     stale = [i for i in listed if i not in made]
     assert not stale, (
         f"the reference answer of {exercise} changed: these ids in tests/mutation_catalog.py no longer exist "
-        f"(`.venv/bin/python tests/mutation_report.py --list '{exercise}'` prints the current ones):\n"
+        f"(`.venv/bin/python -m tests.mutation_report --list '{exercise}'` prints the current ones):\n"
         + "\n".join(stale))

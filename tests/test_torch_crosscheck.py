@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from conftest import grade_id, read_notebook, solution_notebook_path
+from tests.conftest import grade_id, read_notebook, solution_notebook_path
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

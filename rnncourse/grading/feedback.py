@@ -8,8 +8,6 @@ those cells' tracebacks to the error's name and message.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from nbgrader.preprocessors import ClearHiddenTests
 
 HIDDEN_NOTE = "# Hidden tests: their code is not shown. If they failed, the message below says why."
@@ -28,7 +26,3 @@ class HideHiddenTests(ClearHiddenTests):
                     output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
 
-
-def feedback_path(course_dir: Path, assignment: str, student: str) -> Path:
-    """Where nbgrader's generate_feedback writes STUDENT's feedback on ASSIGNMENT."""
-    return course_dir / "feedback" / student / assignment / f"{assignment}.html"

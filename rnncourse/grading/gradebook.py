@@ -39,6 +39,12 @@ def default_url(out: Path) -> str:
     return f"sqlite:///{(out / 'gradebook.db').resolve()}"
 
 
+def resolve_url(db: str | None, out: Path) -> str:
+    """The gradebook of a grading run into OUT: DB when given, else the db_url that
+    nbgrader_config.py sets, else SQLite in OUT; checked (see check_url)."""
+    return check_url(db or config.course_directory_setting("db_url") or default_url(out))
+
+
 def check_url(url: str) -> str:
     """URL if it names a database this course can use, with PostgreSQL's driver
     made explicit (psycopg, the one in requirements.txt, whatever SQLAlchemy's

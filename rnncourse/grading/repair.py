@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from rnncourse import guard
+from rnncourse.grading import guard
 
 # The stubs nbgrader_config.py gives ClearSolutions: what a student replaces.
 STUB_LINES = {"# YOUR CODE HERE", "raise NotImplementedError()", "YOUR ANSWER HERE"}

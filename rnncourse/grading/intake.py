@@ -23,10 +23,16 @@ from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+
+from rnncourse import nbgrader_run
+from rnncourse.grading import repair
+
+# Minimum share of an assignment's recognisable cells a hand-in must hold to be taken for it.
+RECOGNISED = 0.3
 
 # What an LMS puts after a student's name: ids, markers of lateness and of Moodle.
 LMS_TAIL = r"(?:_LATE)?(?:_\d+)*(?:_assignsubmission_[a-z]+)?(?:_LATE)?"
@@ -131,3 +137,70 @@ def copy_number(path: str) -> int:
     """The browser's ` (N)` or Canvas' `-N` copy number in PATH's name (0 when none)."""
     found = re.search(r"(?:\((\d+)\)|-(\d+))\.ipynb$", path)
     return int(found.group(1) or found.group(2)) if found else 0
+
+
+@dataclass
+class Job:
+    """One hand-in to autograde, rebuilt from its content, and how its grading went."""
+
+    student: str
+    assignment: str
+    path: str
+    rebuilt: repair.Repair
+    notes: list[str] = field(default_factory=list)
+    run: nbgrader_run.Run | None = None  # set once autograded
+
+
+def identify(nb: nbformat.NotebookNode, named: str | None, released: dict) -> tuple[str | None, str | None]:
+    """The assignment NB is for, and a repair note when its name did not say so."""
+    if named in released and repair.content_score(nb, released[named]) >= RECOGNISED:
+        return named, None
+    scores = {a: repair.content_score(nb, rel) for a, rel in released.items()}
+    best = max(scores, key=scores.get, default=None)
+    if best is None or scores[best] < RECOGNISED:
+        return named, None
+    if named is None:
+        return best, f"assignment recognised as {best} by its content (the file name does not say)"
+    if best != named:
+        return best, f"the file name says {named} but the content is {best}: graded as {best}"
+    return named, None
+
+
+def pick_latest(found: list[HandIn]) -> tuple[HandIn, str | None]:
+    """Of several files for one student and assignment, the last copy."""
+    ordered = sorted(found, key=lambda h: (copy_number(h.path), h.path))
+    chosen = ordered[-1]
+    if len(found) == 1:
+        return chosen, None
+    return chosen, f"{len(found)} files handed in; graded {chosen.path}"
+
+
+def jobs(found: list[HandIn], released: dict, everything: list[str], contexts: dict,
+         log) -> tuple[list[Job], list[tuple[HandIn, str | None, str]]]:
+    """Read, recognise and rebuild every hand-in: the jobs to autograde (one per
+    student and assignment, the latest copy), and the files that cannot be graded
+    (hand-in, assignment or None, why)."""
+    named: dict[tuple[str, str], list] = {}
+    unusable = []
+    for handin in found:
+        if handin.assignment in everything and handin.assignment not in released:
+            log(f"skipped {handin.path}: {handin.assignment} is not being graded")
+            continue
+        try:
+            nb = read_notebook(handin.text)
+        except ValueError as error:
+            unusable.append((handin, handin.assignment if handin.assignment in released else None, str(error)))
+            continue
+        assignment, note = identify(nb, handin.assignment if handin.assignment in released else None, released)
+        if assignment is None:
+            unusable.append((handin, None, "cannot tell which assignment this is"))
+            continue
+        handin.assignment = assignment
+        named.setdefault((handin.student, assignment), []).append((handin, nb, note))
+    found_jobs = []
+    for (student, assignment), versions in sorted(named.items()):
+        chosen, duplicate_note = pick_latest([h for h, _, _ in versions])
+        nb, note = next((nb, note) for h, nb, note in versions if h is chosen)
+        rebuilt = repair.rebuild(nb, released[assignment], contexts[assignment])
+        found_jobs.append(Job(student, assignment, chosen.path, rebuilt, [n for n in (note, duplicate_note) if n]))
+    return found_jobs, unusable

@@ -1,0 +1,33 @@
+"""How nbgrader grades this course: loaded by nbgrader_config.py, the repository's
+and the one `rnncourse grade` writes into its output folder, so plain
+`nbgrader autograde` and `rnncourse grade` grade alike.
+
+    from rnncourse.grading import settings
+    settings.apply(c)
+"""
+from __future__ import annotations
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import Execute, GetGrades
+from traitlets.config import Config
+
+from rnncourse.grading.execute import GradingExecute
+from rnncourse.grading.feedback import HideHiddenTests
+
+
+def autograde_steps() -> list[type]:
+    """nbgrader's autograde steps, with an Execute that survives a dead kernel."""
+    return [GradingExecute if step is Execute else step
+            for step in Autograde.class_traits()["autograde_preprocessors"].default()]
+
+
+def apply(c: Config) -> None:
+    """Set, in the config C that nbgrader loads, everything grading depends on."""
+    c.Autograde.autograde_preprocessors = autograde_steps()
+    # Feedback says which checks failed and why, without the hidden tests' code.
+    c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+    # A warning a student's code prints in a test cell does not cost the test's points
+    # (nbgrader counts anything on stderr as a failure); errors still do.
+    c.IgnorePattern.enabled = True
+    c.IgnorePattern.pattern = r"\w+Warning: "

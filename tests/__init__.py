@@ -1,0 +1,1 @@
+"""The tests: run them with `python -m pytest` from the repository root."""
