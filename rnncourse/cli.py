@@ -62,7 +62,7 @@ def run_grade(args: argparse.Namespace) -> int:
     rows = grading.grade(grading.GradingRun(
         args.handins, args.out, patterns=args.pattern or intake.default_patterns(config.assignments()),
         sandboxed=not args.no_sandbox and problem is None, cell_timeout=args.cell_timeout, timeout=args.timeout,
-        assignments=parse_assignments(args.assignment or []), workers=args.workers, db=db_url,
+        assignments=parse_assignments(args.assignment or []), workers=args.workers, db=db_url, seed=args.seed,
     ))
     print()
     print(results.summary(rows))
@@ -122,6 +122,9 @@ def parser() -> argparse.ArgumentParser:
                            "(default: c.CourseDirectory.db_url of nbgrader_config.py if it sets one, else "
                            "sqlite:///OUT/gradebook.db); keep a PostgreSQL password in ~/.pgpass "
                            "or PGPASSWORD (one in the URL is never written to OUT)")
+    grade_cmd.add_argument("--seed", type=int, metavar="N",
+                           help="the seed the hidden tests draw their inputs from (default: a fresh one, printed; "
+                           "give the printed one again to reproduce a grade)")
     grade_cmd.add_argument("--no-sandbox", action="store_true",
                            help="run student code without bubblewrap even where it is available")
     grade_cmd.set_defaults(run=run_grade)

@@ -1,6 +1,7 @@
 """The course's settings: the one place to change where it is published."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
@@ -10,7 +11,21 @@ from traitlets.config.loader import PyFileConfigLoader
 GITHUB_REPOSITORY = "rnn-from-scratch/rnn-from-scratch"
 GITHUB_BRANCH = "main"
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def course_root() -> Path:
+    """The course repository the commands work on: $RNNCOURSE_ROOT when set, else the
+    current folder when it is one (it holds source/ and nbgrader_config.py), else the
+    checkout this package lives in (an editable install)."""
+    if os.environ.get("RNNCOURSE_ROOT"):
+        return Path(os.environ["RNNCOURSE_ROOT"]).resolve()
+    here = Path.cwd()
+    if (here / "source").is_dir() and (here / "nbgrader_config.py").is_file():
+        return here.resolve()
+    return Path(__file__).resolve().parent.parent
+
+
+REPO_ROOT = course_root()
 SOURCE_DIR = REPO_ROOT / "source"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 SOLUTIONS_DIR = REPO_ROOT / "solutions"

@@ -22,7 +22,6 @@ from __future__ import annotations
 import ast
 import copy
 import functools
-import json
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -33,6 +32,10 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
+from rnncourse.grading import judge, verdicts
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = REPO_ROOT / "source"
 
@@ -42,6 +45,10 @@ END_SOLUTION = re.compile(r"^\s*### END SOLUTION\s*$")
 GENERIC_FALLBACK = re.compile(r"at index \(.*\) expected .*, got ")
 # A notebook run slower than this is cut and loses points, as nbgrader's cell timeout would.
 RUN_TIMEOUT = 60.0
+# The judge's seed for every mutant: fixed, so that a report can be repeated.
+SEED = 20261201
+# The name under which a run's hidden cells send their records (judge.kernel_source's emit).
+EMIT = "__mutation_records__"
 
 
 # ---------------------------------------------------------------- the masters
@@ -52,6 +59,8 @@ class Cell:
     cell_id: str  # the nbgrader grade_id
     source: str
     graded: bool  # an autograded test cell (grade: true, solution: false)
+    index: int = -1  # its position among the master's cells
+    judged: bool = False  # hidden tests decided by the judge (rnncourse/grading/judge.py)
 
 
 @dataclass
@@ -74,17 +83,27 @@ class Exercise:
 def read_cells(assignment: str) -> list[Cell]:
     """The master's code cells in order, up to its last graded test cell (what comes after
     it cannot change a grade)."""
-    nb = json.loads((SOURCE_DIR / assignment / f"{assignment}.ipynb").read_text())
+    nb = master(assignment)
     cells = []
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "code":
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
             continue
-        meta = cell["metadata"].get("nbgrader", {})
-        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        meta = cell.metadata.get("nbgrader", {})
         graded = bool(meta.get("grade")) and not meta.get("solution")
-        cells.append(Cell(meta.get("grade_id", cell.get("id", "")), source, graded))
+        cells.append(Cell(meta.get("grade_id", cell.get("id", "")), cell.source, graded, index, judge.is_judged(cell)))
     last = max(i for i, cell in enumerate(cells) if cell.graded)
     return cells[: last + 1]
+
+
+@functools.cache
+def master(assignment: str) -> nbformat.NotebookNode:
+    return nbformat.read(SOURCE_DIR / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+@functools.cache
+def expected_records(assignment: str) -> dict[str, list[dict]]:
+    """The judge's reference records of ASSIGNMENT's hidden cells, for the fixed SEED."""
+    return judge.expected(master(assignment), SEED)
 
 
 def _regions(source: str) -> list[tuple[int, int, str]]:
@@ -174,7 +193,10 @@ def program(assignment: str, replacements: dict[tuple[str, int], str]) -> list[C
     result = []
     for cell in cells:
         mine = {index: code for (cell_id, index), code in replacements.items() if cell_id == cell.cell_id}
-        result.append(Cell(cell.cell_id, splice(cell, mine) if mine else cell.source, cell.graded))
+        source = splice(cell, mine) if mine else cell.source
+        if cell.judged:  # as the grader runs it: the runtime copied in, records sent to the run
+            source = judge.kernel_source(master(assignment), cell.index, SEED, emit=EMIT)
+        result.append(Cell(cell.cell_id, source, cell.graded, cell.index, cell.judged))
     return result
 
 
@@ -647,7 +669,14 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _child(cells: list[Cell], stop_on_failure: bool, conn) -> None:
+def _judged(cell: Cell, records: list[dict], expected: dict[str, list[dict]]) -> tuple[bool, str]:
+    """A hidden cell's verdict, as the judge gives it: (every check passed, what failed)."""
+    outcome = verdicts.decide(expected.get(cell.cell_id, []), records, [], True)
+    stopped = [f"the cell stopped: {outcome.stopped}"] if outcome.stopped else []
+    return outcome.fraction == 1.0, "; ".join(stopped + outcome.summary()["failed"][:3])
+
+
+def _child(cells: list[Cell], stop_on_failure: bool, conn, expected: dict[str, list[dict]]) -> None:
     """Run CELLS in one namespace (in a forked process), reporting each graded cell on CONN."""
     import sys
 
@@ -662,8 +691,10 @@ def _child(cells: list[Cell], stop_on_failure: bool, conn) -> None:
     sys.stderr = sys.stdout
     warnings.simplefilter("ignore")
     plt.show = lambda *args, **kwargs: None
-    namespace: dict = {"__name__": "__main__"}
+    records: list[dict] = []
+    namespace: dict = {"__name__": "__main__", EMIT: records.append}
     for cell in cells:
+        records.clear()
         try:
             exec(compile(cell.source, f"<{cell.cell_id}>", "exec"), namespace)
             passed, message = True, ""
@@ -671,6 +702,8 @@ def _child(cells: list[Cell], stop_on_failure: bool, conn) -> None:
             passed, message = False, _describe(error)
         finally:
             plt.close("all")
+        if cell.judged:
+            passed, message = _judged(cell, list(records), expected)
         if cell.graded:
             conn.send(("cell", cell.cell_id, passed, message))
         elif not passed:
@@ -725,7 +758,8 @@ def run_jobs(jobs: list[Job], workers: int = 2, timeout: float = RUN_TIMEOUT, pr
                 programs = {key: program(job.assignment, job.replacements)}  # keep one: they are big
             receive, send = context.Pipe(duplex=False)
             process = context.Process(
-                target=_child, args=(programs[key], job.stop_on_failure, send), daemon=True)
+                target=_child, args=(programs[key], job.stop_on_failure, send, expected_records(job.assignment)),
+                daemon=True)
             with warnings.catch_warnings():
                 # Python 3.12 warns that fork() in a process with threads may deadlock; the child
                 # only runs notebook code, with its own copies of the modules it needs.
@@ -799,15 +833,15 @@ def classic_job(classic) -> Job:
 
 def classic_problem(classic, visible_cell: str, outcome: Outcome, reference: Outcome) -> str | None:
     """What is wrong with how the grading treats a classic mistake, or None when it loses points
-    and the visible self-check (the first test cell to fail) names it."""
+    and the exercise's visible self-check names it (the judge decides the points)."""
     if not loses_points(outcome, reference):
         return "earns every point"
     if outcome.timed_out:
         return "loses points by timing out, with no message"
-    first = next(cell for cell, (passed, _) in outcome.results.items() if not passed)
-    message = outcome.results[first][1]
-    if first != visible_cell:
-        return f"the first test cell to fail is {first}, not the self-check {visible_cell}: {message!r}"
+    message = (outcome.errors.get(visible_cell) or outcome.results.get(visible_cell) or (True, ""))[1]
+    if not message:
+        failed = "; ".join(f"{cell}: {outcome.results[cell][1][:200]}" for cell in outcome.failed())
+        return f"the self-check {visible_cell} passes, so a student is not told; the grader says: {failed}"
     if not names_the_mistake(message) or classic.names not in message:
         return f"the self-check's message does not name the mistake ({classic.names!r}): {message!r}"
     return None

@@ -21,23 +21,23 @@ _NUMBER = ("the result is the same number as a NumPy scalar: np.float64, a subcl
            "(np.float32 for float32 ones); nothing that uses it needs a Python float")
 _TWO_D = "the array is 2-D, so axis -1 is axis 1"
 _INDEPENDENT = "the two statements are independent: neither reads what the other writes"
-_DRAW_ORDER = ("the contract does not fix which weight matrix is drawn first from the generator: "
-               "both are N(0, sigma^2) draws either way")
 _VIEW = "h_prev = h[:, t] is a view into h, so it sees what is written into h[:, t] after it"
 _NORM_CASTS = ("np.linalg.norm converts integer arrays to float itself: the norms are the same before the cast "
                "(only unsigned or boolean arrays, which no gradient check passes, would differ)")
 _CAST = ("a and b are float or integer arrays: np.linalg.norm and a - b give the same float results without the "
          "cast (only unsigned or boolean arrays, which no gradient check passes, would differ)")
 _SYMMETRIC = "||b - a|| = ||a - b||"
+_BROADCAST = ("zeros of shape (n_nodes,) broadcast over the batch when added to dh[:, t], and the first step "
+              "replaces them with an array of shape (batch_size, n_nodes)")
 
 EQUIVALENT: dict[str, str] = {
     # Statements swapped with their neighbour.
-    'SimpleRNN.__init__: swap statements: "self.W_x = sigma * rng.standard_normal((n_featu..."'
-    ' <-> "self.W_h = sigma * rng.standard_normal((n_nodes..."': _DRAW_ORDER,
     'SimpleRNN.__init__: swap statements: "self.W_h = sigma * rng.standard_normal((n_nodes..."'
     ' <-> "self.B = np.zeros(n_nodes)"': _INDEPENDENT,
+    'SimpleRNN.forward: swap function: "states = np.zeros((batch_size, n_sequences, self.n_nodes))" -> '
+    '"states = np.ones((batch_size, n_sequences, self.n_nodes))"': _FILLED,
     'SimpleRNN.forward: swap statements: "h = np.zeros((batch_size, self.n_nodes)) if h0 ..."'
-    ' <-> "states = np.empty((batch_size, n_sequences, sel..."': _INDEPENDENT,
+    ' <-> "states = np.zeros((batch_size, n_sequences, sel..."': _INDEPENDENT,
     'small_arrays: swap statements: "x = np.array([[[1, 2], [2, 3], [3, 4]]]) / 100"'
     ' <-> "W_x = np.array([[1, 3, 5, 7], [3, 5, 7, 8]]) / 100"': _INDEPENDENT,
     'small_arrays: swap statements: "W_x = np.array([[1, 3, 5, 7], [3, 5, 7, 8]]) / 100"'
@@ -71,7 +71,7 @@ EQUIVALENT: dict[str, str] = {
     'simple_rnn_backward: swap statements: "self.dB = np.zeros(self.B.shape)"'
     ' <-> "dx = np.zeros(x.shape)"': _INDEPENDENT,
     'simple_rnn_backward: swap statements: "dx = np.zeros(x.shape)"'
-    ' <-> "dh_next = np.zeros(states[:, 0].shape)"': _INDEPENDENT,
+    ' <-> "dh_next = np.zeros(self.h0.shape)"': _INDEPENDENT,
     'simple_rnn_backward: swap statements: "self.dW_x += dW_x"'
     ' <-> "self.dW_h += dW_h"': _INDEPENDENT,
     'simple_rnn_backward: swap statements: "self.dW_h += dW_h"'
@@ -117,16 +117,18 @@ EQUIVALENT: dict[str, str] = {
         "W_h is square, (n_nodes, n_nodes), by contract",
     'forward_trace: swap variable: "n_nodes = W_h.shape[0]" -> "n_nodes = B.shape[0]"':
         "B has shape (n_nodes,) by contract",
+    'forward_one_by_one: change range: "for i in range(x.shape[0])" -> "for i in range(x.shape[0] + 1)"':
+        "the extra call runs x[batch_size:batch_size + 1], an empty batch, whose result adds no row",
     'forward_one_by_one: drop keyword: "return np.concatenate(rows, axis=0)" -> "return np.concatenate(rows)"':
         "axis=0 is np.concatenate's default",
     # 03_bptt
     'simple_rnn_backward: swap function: "dx = np.zeros(x.shape)" -> "dx = np.ones(x.shape)"': _FILLED,
-    'simple_rnn_backward: swap variable: "dh_next = np.zeros(states[:, 0].shape)" -> '
-    '"dh_next = np.zeros(g[:, 0].shape)"': "states[:, 0] and g[:, 0] both have shape (batch_size, n_nodes)",
-    'simple_rnn_backward: change constant: "dh_next = np.zeros(states[:, 0].shape)" -> '
-    '"dh_next = np.zeros(states[:, 1].shape)"': "every state has shape (batch_size, n_nodes)",
-    'simple_rnn_backward: change constant: "dh_next = np.zeros(states[:, 0].shape)" -> '
-    '"dh_next = np.zeros(states[:, -1].shape)"': "every state has shape (batch_size, n_nodes)",
+    'simple_rnn_backward: swap attribute: "dh_next = np.zeros(self.h0.shape)" -> '
+    '"dh_next = np.zeros(self.B.shape)"': _BROADCAST,
+    'simple_rnn_backward: swap attribute: "dh_next = np.zeros(self.h0.shape)" -> '
+    '"dh_next = np.zeros(self.dB.shape)"': _BROADCAST,
+    'simple_rnn_backward: swap variable: "for t in reversed(range(x.shape[1]))" -> '
+    '"for t in reversed(range(states.shape[1]))"': "states has n_sequences steps, as x has",
     'simple_rnn_backward: swap variable: "for t in reversed(range(x.shape[1]))" -> '
     '"for t in reversed(range(dx.shape[1]))"': "dx has the shape of x",
     'simple_rnn_backward: swap variable: "for t in reversed(range(x.shape[1]))" -> '
@@ -254,23 +256,21 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
             "self.W_h = draws[n_features * n_nodes:].reshape(n_nodes, n_nodes)\n"
             "self.B = np.zeros(n_nodes, dtype=float)\n"
         ),
-        "W_h drawn first, float32 draws cast up": (
+        "rng.normal with a scale, B from np.ones times zero": (
             "rng = np.random.default_rng(random_state)\n"
-            "self.W_h = (sigma * rng.standard_normal((n_nodes, n_nodes))).astype(np.float64)\n"
             "self.W_x = np.asarray(rng.normal(scale=sigma, size=(n_features, n_nodes)), dtype=np.float64)\n"
+            "self.W_h = (sigma * rng.standard_normal((n_nodes, n_nodes))).astype(np.float64)\n"
             "self.B = 0.0 * np.ones(n_nodes)\n"
         ),
     },
     "SimpleRNN.forward": {
         "a list of states, np.stack": (
             "h = np.zeros((x.shape[0], self.n_nodes)) if h0 is None else h0.copy()\n"
-            "states = []\n"
+            "steps = []\n"
             "for t in range(x.shape[1]):\n"
             "    h = rnn_step_forward(x[:, t], h, self.W_x, self.W_h, self.B)\n"
-            "    states.append(h)\n"
-            "if return_sequences:\n"
-            "    return np.stack(states, axis=1)\n"
-            "return states[-1]\n"
+            "    steps.append(h)\n"
+            "states = np.stack(steps, axis=1)\n"
         ),
         "the formula inline, np.dot, iterating over x.transpose(1, 0, 2)": (
             "h = np.zeros((len(x), self.n_nodes))\n"
@@ -280,7 +280,7 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
             "for step, x_t in enumerate(x.transpose(1, 0, 2)):\n"
             "    h = np.tanh(np.dot(x_t, self.W_x) + np.dot(h, self.W_h) + self.B)\n"
             "    seq[:, step] = h\n"
-            "return seq if return_sequences else seq[:, -1]\n"
+            "states = seq\n"
         ),
         "h0 kept at index 0 of a buffer, einsum": (
             "batch_size, n_steps = x.shape[:2]\n"
@@ -290,9 +290,7 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
             "for t in range(1, n_steps + 1):\n"
             "    buffer[:, t] = np.tanh(np.einsum('bi,ij->bj', x[:, t - 1], self.W_x)\n"
             "                           + np.einsum('bi,ij->bj', buffer[:, t - 1], self.W_h) + self.B)\n"
-            "if return_sequences:\n"
-            "    return buffer[:, 1:].copy()\n"
-            "return buffer[:, -1].copy()\n"
+            "states = buffer[:, 1:].copy()\n"
         ),
     },
     "small_arrays": {
@@ -404,9 +402,10 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
             "dx_steps = []\n"
             "for t in range(T - 1, -1, -1):\n"
             "    incoming = carry + (dh[:, t] if dh.ndim == 3 else (dh if t == T - 1 else 0.0))\n"
-            "    da = incoming * (1 - self.states[:, t + 1] ** 2)\n"
+            "    da = incoming * (1 - self.states[:, t] ** 2)\n"
+            "    h_prev = self.states[:, t - 1] if t else self.h0\n"
             "    dW_x = dW_x + self.x[:, t].T @ da\n"
-            "    dW_h = dW_h + self.states[:, t].T @ da\n"
+            "    dW_h = dW_h + h_prev.T @ da\n"
             "    dB = dB + da.sum(axis=0)\n"
             "    dx_steps.append(da @ self.W_x.T)\n"
             "    carry = da @ self.W_h.T\n"
@@ -417,17 +416,18 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
             "return np.stack(dx_steps[::-1], axis=1)\n"
         ),
         "zeros_like, dh padded to every step, rnn_step_backward": (
-            "if dh.shape == self.states[:, 1:].shape:\n"
+            "if dh.shape == self.states.shape:\n"
             "    per_step = dh\n"
             "else:\n"
-            "    per_step = np.concatenate([np.zeros_like(self.states[:, 2:]), dh[:, None]], axis=1)\n"
+            "    per_step = np.concatenate([np.zeros_like(self.states[:, 1:]), dh[:, None]], axis=1)\n"
+            "every_h = np.concatenate([self.h0[:, None], self.states], axis=1)\n"
             "self.dW_x, self.dW_h = np.zeros_like(self.W_x, dtype=float), np.zeros_like(self.W_h, dtype=float)\n"
             "self.dB = np.zeros(len(self.B))\n"
             "dx = np.empty_like(self.x)\n"
             "upstream = 0\n"
             "for t in reversed(range(per_step.shape[1])):\n"
-            "    grads = rnn_step_backward(per_step[:, t] + upstream, self.x[:, t], self.states[:, t],\n"
-            "                              self.states[:, t + 1], self.W_x, self.W_h)\n"
+            "    grads = rnn_step_backward(per_step[:, t] + upstream, self.x[:, t], every_h[:, t],\n"
+            "                              every_h[:, t + 1], self.W_x, self.W_h)\n"
             "    dx[:, t], upstream = grads[0], grads[1]\n"
             "    self.dW_x = self.dW_x + grads[2]\n"
             "    self.dW_h = self.dW_h + grads[3]\n"
@@ -690,17 +690,38 @@ class Classic:
 
 _SNB = "ScratchSimpleRNNClassifier"
 _STEP_BW = (
+    "h_prev = states[:, t - 1] if t > 0 else self.h0\n"
     "dx[:, t], dh_next, dW_x, dW_h, dB = rnn_step_backward(\n"
-    "    g[:, t] + dh_next, x[:, t], states[:, t], states[:, t + 1], self.W_x, self.W_h)\n"
+    "    g[:, t] + dh_next, x[:, t], h_prev, states[:, t], self.W_x, self.W_h)\n"
 )
 _BACKWARD_HEAD = (
     "x, states = self.x, self.states\n"
-    "g = np.zeros(states[:, 1:].shape)\n"
+    "g = np.zeros(states.shape)\n"
     "if dh.ndim == 2:\n"
     "    g[:, -1] = dh\n"
     "else:\n"
     "    g[:] = dh\n"
 )
+
+
+def _BACKWARD_WITH(states_passed: str, carried: str = "g[:, t] + dh_next") -> str:  # noqa: N802
+    """The reference backward pass with the two states handed to rnn_step_backward, and the
+    gradient it gets, replaced: for classic mistakes in that one call."""
+    step = _STEP_BW.replace("h_prev, states[:, t]", states_passed).replace("g[:, t] + dh_next", carried)
+    return (_BACKWARD_HEAD
+            + "self.dW_x = np.zeros(self.W_x.shape)\n"
+            "self.dW_h = np.zeros(self.W_h.shape)\n"
+            "self.dB = np.zeros(self.B.shape)\n"
+            "dx = np.zeros(x.shape)\n"
+            "dh_next = np.zeros(self.h0.shape)\n"
+            "for t in reversed(range(x.shape[1])):\n"
+            + "".join("    " + line + "\n" for line in step.splitlines())
+            + "    self.dW_x += dW_x\n"
+            "    self.dW_h += dW_h\n"
+            "    self.dB += dB\n"
+            "self.dh0 = dh_next\n"
+            "return dx\n")
+
 
 CLASSICS: list[Classic] = [
     # 01_forward: rnn_step_forward
@@ -749,10 +770,9 @@ CLASSICS: list[Classic] = [
     Classic("SimpleRNN.forward", "state not carried over", "the state is not carried over", code=(
         "batch_size, n_sequences, _ = x.shape\n"
         "h = np.zeros((batch_size, self.n_nodes)) if h0 is None else h0\n"
-        "states = np.empty((batch_size, n_sequences, self.n_nodes))\n"
+        "states = np.zeros((batch_size, n_sequences, self.n_nodes))\n"
         "for t in range(n_sequences):\n"
-        "    states[:, t, :] = rnn_step_forward(x[:, t, :], h, self.W_x, self.W_h, self.B)\n"
-        "return states if return_sequences else states[:, -1]\n")),
+        "    states[:, t, :] = rnn_step_forward(x[:, t, :], h, self.W_x, self.W_h, self.B)\n")),
     # 02_small_array
     Classic("small_arrays", "bias left at zero", "the bias is not added", code=(
         "x = np.array([[[1, 2], [2, 3], [3, 4]]]) / 100\n"
@@ -826,23 +846,19 @@ CLASSICS: list[Classic] = [
             mutant='simple_rnn_backward: accumulation to overwrite: "self.dW_x += dW_x" -> "self.dW_x = dW_x"'),
     Classic("simple_rnn_backward", "dB overwritten instead of accumulated", "add (+=) each step's gradients",
             mutant='simple_rnn_backward: accumulation to overwrite: "self.dB += dB" -> "self.dB = dB"'),
-    Classic("simple_rnn_backward", "h_{t-1} off by one step (h_t passed as h_prev)", "dW_h uses h_t", mutant=(
-        'simple_rnn_backward: index off by one: "...xt, x[:, t], states[:, t], states[:, t + 1], sel..." -> '
-        '"...xt, x[:, t], states[:, t + 1], states[:, t + 1], sel..."')),
-    Classic("simple_rnn_backward", "tanh derivative at h_{t-1} (states[:, t] passed as h_t)",
-            "tanh' is taken at h_{t-1}", mutant=(
-                'simple_rnn_backward: drop operand: "...tates[:, t], states[:, t + 1], self.W_x, self.W_h)" -> '
-                '"...tates[:, t], states[:, t], self.W_x, self.W_h)"')),
-    Classic("simple_rnn_backward", "dh_prev not carried back", "carry dh_prev back to the earlier steps", mutant=(
-        'simple_rnn_backward: drop operand: "...nn_step_backward(g[:, t] + dh_next, x[:, t], states[:, t],..." -> '
-        '"...nn_step_backward(g[:, t], x[:, t], states[:, t],..."')),
+    Classic("simple_rnn_backward", "h_{t-1} off by one step (h_t passed as h_prev)", "dW_h uses h_t",
+            code=_BACKWARD_WITH("states[:, t], states[:, t]")),
+    Classic("simple_rnn_backward", "tanh derivative at h_{t-1} (h_prev passed as h_t)",
+            "tanh' is taken at h_{t-1}", code=_BACKWARD_WITH("h_prev, h_prev")),
+    Classic("simple_rnn_backward", "dh_prev not carried back", "carry dh_prev back to the earlier steps",
+            code=_BACKWARD_WITH("h_prev, states[:, t]", carried="g[:, t]")),
     Classic("simple_rnn_backward", "weights updated inside backward", "backward changed the weights", code=(
         _BACKWARD_HEAD
         + "self.dW_x = np.zeros(self.W_x.shape)\n"
         "self.dW_h = np.zeros(self.W_h.shape)\n"
         "self.dB = np.zeros(self.B.shape)\n"
         "dx = np.zeros(x.shape)\n"
-        "dh_next = np.zeros(states[:, 0].shape)\n"
+        "dh_next = np.zeros(self.h0.shape)\n"
         "for t in reversed(range(x.shape[1])):\n"
         + "".join("    " + line + "\n" for line in _STEP_BW.splitlines())
         + "    self.dW_x += dW_x\n"
@@ -861,7 +877,7 @@ CLASSICS: list[Classic] = [
                 "    self.dW_h = np.zeros(self.W_h.shape)\n"
                 "    self.dB = np.zeros(self.B.shape)\n"
                 "dx = np.zeros(x.shape)\n"
-                "dh_next = np.zeros(states[:, 0].shape)\n"
+                "dh_next = np.zeros(self.h0.shape)\n"
                 "for t in reversed(range(x.shape[1])):\n"
                 + "".join("    " + line + "\n" for line in _STEP_BW.splitlines())
                 + "    self.dW_x += dW_x\n"

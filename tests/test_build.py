@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import nbformat
 import pytest
 
-from rnncourse import build, config
+from rnncourse import build, config, provided
 from tests.conftest import ASSIGNMENTS, grade_id, read_notebook, student_notebook_path
 
 
@@ -17,6 +18,7 @@ def fresh_build() -> dict:
     return build.build(ASSIGNMENTS)
 
 
+@pytest.mark.slow
 def test_committed_files_are_in_sync_with_source(fresh_build):
     assert build.out_of_sync(ASSIGNMENTS, fresh_build) == []
 
@@ -30,6 +32,7 @@ def test_sync_check_notices_a_hand_edit(tmp_path, monkeypatch):
     assert build.out_of_sync(ASSIGNMENTS[:1]) == [f"{edited}: differs from a fresh build"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_build_is_byte_identical_when_run_twice(assignment, fresh_build):
     second = build.build([assignment])
@@ -107,3 +110,51 @@ def test_sync_check_refuses_outputs_in_a_master(tmp_path, monkeypatch):
         f"source/{ASSIGNMENTS[0]}/{ASSIGNMENTS[0]}.ipynb: cell {code.id} holds outputs; "
         "clear them (Jupyter: Edit > Clear Outputs of All Cells) before committing"
     ]
+
+
+def test_every_provided_copy_equals_its_source():
+    masters = provided.read_masters()
+    copies = [cell for nb in masters.values() for cell in nb.cells if provided.spec(cell)]
+    assert len(copies) >= 6, "the masters should take their shared code from one source"
+    assert provided.stale(masters) == []
+
+
+def test_copies_check_notices_a_hand_edit():
+    masters = provided.read_masters()
+    cell = next(c for c in masters["04_classifier"].cells if "01_forward:SimpleRNN" in provided.spec(c))
+    cell.source = cell.source.replace("self.B = np.zeros(n_nodes)", "self.B = np.ones(n_nodes)", 1)
+    assert provided.stale(masters) == [
+        f"source/04_classifier/04_classifier.ipynb: cell {grade_id(cell)} differs from "
+        f"{', '.join(provided.spec(cell))}; run `rnncourse build`"]
+
+
+def fixture_master(source: str, pieces: list[str]) -> nbformat.NotebookNode:
+    """A master of two cells: an exercise with SOURCE, and a provided cell made of PIECES."""
+    exercise = nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"grade_id": "ex", "solution": True}})
+    copy = nbformat.v4.new_code_cell("", metadata={"nbgrader": {"grade_id": "copy", "locked": True},
+                                                   "rnncourse": {"provided": pieces}})
+    return nbformat.v4.new_notebook(cells=[exercise, copy])
+
+
+def test_a_copy_leaves_out_solution_markers_and_keeps_decorators():
+    exercise = ("def step(a):\n    \"\"\"Contract.\"\"\"\n    ### BEGIN SOLUTION\n    return a + 1\n"
+                "    ### END SOLUTION\n\n\n@add_to_class(Layer)\ndef grow(self):\n    return 2\n")
+    filled = provided.filled({"00_x": fixture_master(exercise, []),
+                              "01_y": fixture_master("", ["00_x:step", "00_x:grow"])})
+    text = filled["01_y"].cells[1].source
+    assert text.splitlines()[:2] == ["# Provided, read-only (do not change this cell):",
+                                     "#   from notebook 00_x: step, grow"]
+    assert "### BEGIN SOLUTION" not in text and "    return a + 1" in text
+    assert "@add_to_class(Layer)\ndef grow(self):" in text
+
+
+def test_a_helper_brings_the_helpers_it_calls():
+    text = provided.filled({"00_x": fixture_master("", ["notebook_code:check_array"])})["00_x"].cells[1].source
+    assert "def check_array(" in text and "def shape_hint(" in text and "def add_to_class(" not in text
+
+
+@pytest.mark.parametrize("piece, says", [("00_x:nothing", "defines no function or class 'nothing'"),
+                                          ("99_z:step", "no master '99_z'")])
+def test_a_wrong_piece_is_named(piece, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        provided.filled({"00_x": fixture_master("def step():\n    pass\n", [piece])})

@@ -13,6 +13,8 @@ from nbclient import NotebookClient
 from rnncourse.build import QUIET_KERNEL
 from tests.conftest import ASSIGNMENTS, grade_id, read_notebook, solution_notebook_path, student_notebook_path
 
+pytestmark = pytest.mark.slow
+
 NO_NBGRADER = "raise ImportError('nbgrader is not installed here (as in Colab)')\n"
 
 

@@ -25,7 +25,8 @@ from rnncourse import config, grading
 from rnncourse.grading import results, sandbox
 from tests import handin_corpus as corpus
 
-pytestmark = pytest.mark.skipif(corpus.ASSIGNMENT not in config.assignments(), reason="01_forward is not in source/")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(corpus.ASSIGNMENT not in config.assignments(),
+                                                  reason="01_forward is not in source/")]
 
 NO_SANDBOX = sandbox.bwrap_problem()
 needs_sandbox = pytest.mark.skipif(NO_SANDBOX is not None, reason=f"needs the bubblewrap sandbox: {NO_SANDBOX}")
@@ -190,14 +191,13 @@ def test_cheat_earns_nothing(batch, student):
     row, twin = rows[student], rows[twins[student]]
     assert row.score == twin.score, row.note
     if student.startswith("patch"):
-        assert row.status == "repaired" and "removed from" in row.note
+        assert row.status == "graded" and "suspicious code in" in row.note
 
 
-def test_graded_notebook_holds_no_patch(batch):
+def test_suspicious_code_is_reported_not_removed(batch):
     _, _, out, _ = batch
     text = (out / "submitted" / "patch_allclose" / corpus.ASSIGNMENT / f"{corpus.ASSIGNMENT}.ipynb").read_text()
-    assert "np.allclose = lambda" not in text
-    assert "removed by the grader" in text
+    assert "np.allclose = lambda" in text
 
 
 def cell_scores(out: Path, student: str) -> dict[str, float]:
@@ -206,16 +206,13 @@ def cell_scores(out: Path, student: str) -> dict[str, float]:
         return {g.name: g.auto_score for g in notebook.grades}
 
 
-def test_hard_coding_the_visible_values_earns_at_most_the_visible_check(batch):
+def test_hard_coding_the_visible_values_earns_nothing(batch):
     rows, _, out, _ = batch
-    master = nbformat.read(config.SOURCE_DIR / corpus.ASSIGNMENT / f"{corpus.ASSIGNMENT}.ipynb", as_version=4)
-    visible = next(c for c in master.cells if corpus.grade_id(c) == "test_rnn_step_forward")
-    scores = cell_scores(out, "hard_coded")
-    assert scores["test_rnn_step_forward_hidden"] == 0
-    assert rows["hard_coded"].score - rows["stub1"].score == scores["test_rnn_step_forward"]
-    assert scores["test_rnn_step_forward"] <= visible.metadata.nbgrader.points
+    assert cell_scores(out, "hard_coded")["test_rnn_step_forward_hidden"] == 0
+    assert rows["hard_coded"].score == rows["stub1"].score
 
 
+@pytest.mark.sandbox
 @needs_sandbox
 def test_intruder_reaches_no_gradebook_and_no_handin(batch):
     rows, _, out, _ = batch
@@ -225,6 +222,7 @@ def test_intruder_reaches_no_gradebook_and_no_handin(batch):
             assert sum(cell_scores(out, student).values()) == row.score, student
 
 
+@pytest.mark.sandbox
 @needs_sandbox
 def test_network_is_unreachable(batch):
     rows, _, _, connections = batch
@@ -249,9 +247,9 @@ def test_feedback_hides_hidden_tests_but_says_why_they_failed(batch):
     autograded = nbformat.read(out / "autograded" / "partial" / corpus.ASSIGNMENT / f"{corpus.ASSIGNMENT}.ipynb",
                                as_version=4)
     hidden = next(c for c in autograded.cells if corpus.grade_id(c) == "test_simple_rnn_forward_hidden")
-    error = next(o for o in hidden.outputs if o.output_type == "error")
-    assert "final state from h0" in error.evalue
-    assert "final state from h0" in html
+    report = next(o for o in hidden.outputs if o.output_type == "stream").text
+    assert "h0 is ignored" in report
+    assert "h0 is ignored" in html
     text = html_module.unescape(re.sub(r"<[^>]+>", "", html))
     master = nbformat.read(config.SOURCE_DIR / corpus.ASSIGNMENT / f"{corpus.ASSIGNMENT}.ipynb", as_version=4)
     visible = next(c for c in master.cells if corpus.grade_id(c) == "test_rnn_step_forward")

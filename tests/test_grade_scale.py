@@ -23,6 +23,8 @@ from tests import handin_corpus as corpus
 from tests import postgres_server
 from tests.conftest import ASSIGNMENTS
 
+pytestmark = pytest.mark.slow
+
 NO_POSTGRES = postgres_server.unavailable()
 needs_postgres = pytest.mark.skipif(NO_POSTGRES is not None, reason=f"needs a PostgreSQL server: {NO_POSTGRES}")
 SANDBOXED = sandbox.bwrap_problem() is None
@@ -88,6 +90,7 @@ def test_every_assignment_is_graded(sequential):
     assert by_key["cid", "01_forward"].score == by_key["ann", "01_forward"].score
 
 
+@pytest.mark.postgres
 @needs_postgres
 def test_postgresql_and_two_workers_give_the_results_of_sqlite_and_one(sequential, handins_dir, tmp_path,
                                                                        postgres_url):
@@ -131,6 +134,7 @@ def test_two_graders_share_an_sqlite_gradebook(sequential, handins_dir, tmp_path
         (r.student, r.assignment, r.score, r.status) for r in expected]
 
 
+@pytest.mark.postgres
 @needs_postgres
 def test_two_graders_on_two_machines_share_a_postgresql_gradebook(sequential, handins_dir, tmp_path, postgres_url):
     _, _, scores = sequential

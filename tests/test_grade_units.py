@@ -111,13 +111,13 @@ def test_intact_handin_needs_no_repair(assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_guard_leaves_honest_code_alone(assignment):
+def test_guard_finds_nothing_in_honest_code(assignment):
     master = read_notebook(config.SOURCE_DIR / assignment / f"{assignment}.ipynb")
     protected, imports = repair.master_context(master)
     code = [c.source for c in master.cells if c.cell_type == "code"]
     modules = guard.module_like(code, protected)
     for source in corpus.reference_answers(assignment).values():
-        assert guard.defuse(source, modules, protected, imports) == (source, [])
+        assert guard.suspicious(source, modules, protected, imports) == []
 
 
 def test_scratch_cells_stay_after_the_cell_they_followed():
@@ -151,24 +151,21 @@ GUARD_CASES = {
 
 
 @pytest.mark.parametrize("source", sorted(GUARD_CASES))
-def test_guard_removes_statements_that_change_the_judge(source):
+def test_guard_names_statements_that_try_to_change_the_judge(source):
     master = read_notebook(config.SOURCE_DIR / "01_forward" / "01_forward.ipynb")
     protected, imports = repair.master_context(master)
     assert {"np", "check_array", "isinstance"} <= protected
     modules = guard.module_like([c.source for c in master.cells if c.cell_type == "code"] + [source], protected)
-    cleaned, removed = guard.defuse(source, modules, protected, imports)
-    assert removed and GUARD_CASES[source] in removed[-1]
-    assert "removed by the grader" in cleaned
-    compile(cleaned, "cell", "exec")
+    found = guard.suspicious(source, modules, protected, imports)
+    assert found and GUARD_CASES[source] in found[-1]
 
 
-def test_guard_keeps_harmless_code_next_to_a_removed_line():
+def test_guard_names_only_the_suspicious_line():
     master = read_notebook(config.SOURCE_DIR / "01_forward" / "01_forward.ipynb")
     protected, imports = repair.master_context(master)
     source = "import numpy as np\nx = np.ones(3)\nnp.allclose = print\nself_made = {}\nself_made['a'] = 1"
-    cleaned, removed = guard.defuse(source, guard.module_like([source], protected), protected, imports)
-    assert len(removed) == 1
-    assert cleaned.splitlines()[:2] == source.splitlines()[:2] and cleaned.splitlines()[3:] == source.splitlines()[3:]
+    assert guard.suspicious(source, guard.module_like([source], protected), protected, imports) == [
+        "line 3 `np.allclose = print` (changes np)"]
 
 
 def test_missing_rows_for_students_without_a_handin():

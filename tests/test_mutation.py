@@ -17,6 +17,8 @@ import pytest
 from tests import mutation
 from tests import mutation_catalog as catalog
 
+pytestmark = pytest.mark.slow
+
 ASSIGNMENTS = sorted({e.assignment for e in mutation.all_exercises()})
 EXERCISES = {e.name: e for e in mutation.all_exercises()}
 
@@ -89,7 +91,7 @@ def test_the_mutation_runner_tells_a_loss_from_full_marks(references):
     same, wrong, endless = mutation.run_jobs(jobs, timeout=3)
     reference = references[exercise.assignment]
     assert not mutation.loses_points(same, reference)
-    assert mutation.loses_points(wrong, reference) and wrong.failed()[0] == "test_rnn_step_forward"
+    assert mutation.loses_points(wrong, reference) and wrong.failed()[0] == "test_rnn_step_forward_hidden"
     assert endless.timed_out and mutation.loses_points(endless, reference)
 
 
@@ -111,3 +113,39 @@ def test_catalogued_mutant_ids_still_exist(exercise):
         f"the reference answer of {exercise} changed: these ids in tests/mutation_catalog.py no longer exist "
         f"(`.venv/bin/python -m tests.mutation_report --list '{exercise}'` prints the current ones):\n"
         + "\n".join(stale))
+
+
+def test_hidden_tests_judge_an_unanswered_notebook_check_by_check(references):
+    """With every exercise unanswered, each hidden cell fails every check on its own: no hidden code
+    outside judge.check calls the student's code (which would stop the cell and lose the other checks)."""
+    jobs = [mutation.Job(f"{a}: unanswered", a, {e.key: "raise NotImplementedError()\n"
+                                                 for e in mutation.exercises(a)}, stop_on_failure=False)
+            for a in ASSIGNMENTS]
+    for job, outcome in zip(jobs, mutation.run_jobs(jobs), strict=True):
+        assert outcome.results, job.label
+        stopped = {cell: message for cell, (_, message) in outcome.results.items() if "the cell stopped" in message}
+        assert not stopped, f"{job.label}: {stopped}"
+        assert all(not passed for passed, _ in outcome.results.values()), job.label
+
+
+# A wrong earlier exercise, and the later exercises whose hidden tests must keep every point:
+# the judge runs them with the earlier exercise's reference (judge.using).
+CASCADES = [
+    ("rnn_step_forward", "return np.zeros((x_t.shape[0], W_h.shape[1]))\n", ["test_simple_rnn_forward_hidden"]),
+    ("rnn_step_backward", "return x_t, dh_t, W_x, W_h, dh_t.sum(axis=0)\n", ["test_simple_rnn_backward_hidden"]),
+    ("softmax", "return np.asarray(logits, dtype=float)\n", ["test_cross_entropy_hidden", "test_predict_hidden"]),
+    ("cross_entropy", "return 0.0, np.zeros(np.shape(logits))\n",
+     ["test_loss_and_gradients_hidden", "test_fit_hidden"]),
+    ("ScratchSimpleRNNClassifier._loss_and_gradients", "raise NotImplementedError()\n", ["test_fit_hidden"]),
+    ("ScratchSimpleRNNClassifier._sgd_step", "pass\n", ["test_fit_hidden"]),
+]
+
+
+@pytest.mark.parametrize("wrong, code, later", CASCADES, ids=[c[0] for c in CASCADES])
+def test_a_mistake_costs_only_its_own_exercise(wrong, code, later, references):
+    exercise = EXERCISES[wrong]
+    outcome, = mutation.run_jobs([mutation.Job(f"{wrong} wrong", exercise.assignment, {exercise.key: code},
+                                               stop_on_failure=False)])
+    assert not outcome.results[catalog.VISIBLE_CHECK[wrong] + "_hidden"][0], "the wrong answer should lose points"
+    for cell in later:
+        assert outcome.results[cell] == (True, ""), f"{wrong} wrong costs {cell}: {outcome.results[cell][1]}"

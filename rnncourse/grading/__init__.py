@@ -13,6 +13,7 @@ answers graded by hand); its gradebook is SQLite or PostgreSQL (gradebook).
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ class GradingRun:
     assignments: list[str] | None = None  # default: every assignment in source/
     workers: int = 1  # hand-ins graded at the same time
     db: str | None = None  # the gradebook's URL (see gradebook.resolve_url)
+    seed: int | None = None  # the judge's seed for this run (default: a fresh one); the same seed draws
+    # the same hidden-test inputs again, to reproduce a grade
     log: Callable[[str], None] = print
 
     @property
@@ -62,6 +65,8 @@ def grade(run: GradingRun) -> list[Row]:
         log(f"skipped {path}: no pattern gives its student")
     # No more nbgrader runs at a time than there are hand-ins.
     workers = max(1, min(run.workers, len(found)))
+    seed = run.seed if run.seed is not None else secrets.randbits(48)
+    log(f"hidden tests drawn with seed {seed} (grade again with --seed {seed} to draw the same inputs)")
 
     # One grader per assignment at a time; preparing the course, one grader at a time.
     with gradebook.locked(out, db_url, [f"assignment-{a}" for a in assignments]):
@@ -73,7 +78,7 @@ def grade(run: GradingRun) -> list[Row]:
                 course.submit(out, job.student, job.assignment, job.rebuilt.notebook)
 
         def autograde_one(job: intake.Job) -> intake.Job:
-            return autograde.autograde(out, job, db_url, run.sandboxed, run.cell_timeout, run.timeout)
+            return autograde.autograde(out, job, db_url, run.sandboxed, run.cell_timeout, run.timeout, seed)
 
         for job in autograde.in_parallel(jobs, workers, autograde_one):
             log(f"{job.run.status:9} {job.student} / {job.assignment} ({job.path}): {job.run.seconds:.1f} s")

@@ -31,13 +31,16 @@ def in_parallel(items: Iterable[T], workers: int, work: Callable[[T], R]) -> Ite
         yield from pool.map(work, items)
 
 
-def autograde(out: Path, job: Job, db_url: str, sandboxed: bool, cell_timeout: int, timeout: float) -> Job:
-    """Autograde JOB (submitted in OUT) in an nbgrader run of its own; its Run in job.run."""
+def autograde(out: Path, job: Job, db_url: str, sandboxed: bool, cell_timeout: int, timeout: float,
+              seed: int) -> Job:
+    """Autograde JOB (submitted in OUT) in an nbgrader run of its own, the judge drawing the
+    hidden tests' inputs from SEED and the student; its Run in job.run."""
     _, secret_env = gradebook.without_password(db_url)
     with tempfile.TemporaryDirectory(prefix="rnng-") as run_dir:
         env = {**sandbox.write_kernel_spec(Path(run_dir), sandboxed), **secret_env}
         args = ["autograde", job.assignment, "--student", job.student, "--create", "--force",
-                f"--Execute.timeout={cell_timeout}", *sandbox.kernel_options(Path(run_dir))]
+                f"--Execute.timeout={cell_timeout}", f"--JudgeSetup.run_seed={seed}",
+                *sandbox.kernel_options(Path(run_dir))]
         job.run = nbgrader_run.run(out, args, env, timeout)
     return job
 

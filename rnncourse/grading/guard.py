@@ -1,22 +1,22 @@
-"""Remove, from a student's cell, statements that could change how the tests judge.
+"""Advice for the instructor: statements in a student's cell that try to change how the tests judge.
 
-The tests run in the same Python process as the student's code, so a line such
-as `np.allclose = lambda *a, **k: True` or `def check_array(*a): pass` would
-make every later check pass. Before grading, every statement in a student cell
-that does one of these is replaced by `pass` and reported:
+Nothing here decides a grade and nothing is removed: the judge (judge.py) decides
+outside the kernel, so such a statement earns nothing. But a student who writes
+`np.allclose = lambda *a, **k: True` or rebinds `check_array` probably meant to,
+and the instructor should hear of it. Reported, in the note of the hand-in:
 
-- rebinds an attribute or item of a module, of a name the locked cells define
+- rebinding an attribute or item of a module, of a name the locked cells define
   (e.g. `check_array`), or of an alias of one (`t = np.testing; t.x = ...`),
   directly or with setattr/delattr;
-- rebinds, at the top level, a name the locked cells rely on (`np`,
+- rebinding, at the top level, a name the locked cells rely on (`np`,
   `check_array`, builtins such as `isinstance`), except re-importing the same
   module under the same name;
-- reaches the interpreter's internals: exec, eval, compile, globals, vars,
+- reaching the interpreter's internals: exec, eval, compile, globals, vars,
   __import__, IPython magics, the modules builtins, ctypes, gc, importlib,
   inspect, and dunder attributes such as __dict__, __code__ or __globals__.
 
-Honest code for this course never needs any of these. The check is static: it
-closes the known doors, not every door (see the README's limits).
+Honest code for this course needs none of these. The reading is static: it names
+the doors it knows; the judge and the sandbox do not depend on it.
 """
 from __future__ import annotations
 
@@ -169,7 +169,7 @@ def expression_offence(node: ast.AST, modules: set[str], protected: set[str]) ->
 
 def statement_offence(stmt: ast.stmt, top_level: bool, modules: set[str], protected: set[str],
                       imports: dict[str, str]) -> str | None:
-    """Why STMT (its own header, not its nested statements) must go, or None."""
+    """Why STMT (its own header, not its nested statements) is suspicious, or None."""
     if isinstance(stmt, (ast.Global, ast.Nonlocal)):
         hit = sorted(set(stmt.names) & protected)
         return f"declares {', '.join(hit)} global" if hit else None
@@ -209,7 +209,7 @@ def statement_offence(stmt: ast.stmt, top_level: bool, modules: set[str], protec
 
 def offending_statements(tree: ast.Module, modules: set[str], protected: set[str],
                          imports: dict[str, str]) -> list[tuple[ast.stmt, str]]:
-    """The outermost statements to remove, with the reason."""
+    """The outermost statements to report, with the reason."""
     found = []
 
     def visit(body: list[ast.stmt], top_level: bool) -> None:
@@ -231,30 +231,23 @@ def offending_statements(tree: ast.Module, modules: set[str], protected: set[str
 
 
 def python_source(source: str) -> str:
-    """SOURCE with IPython's magics and shell escapes turned into Python
-    (calls to get_ipython, which defuse then removes)."""
+    """SOURCE with IPython's magics and shell escapes turned into Python (calls to get_ipython)."""
     from IPython.core.inputtransformer2 import TransformerManager
 
     return TransformerManager().transform_cell(source)
 
 
-def defuse(source: str, modules: set[str], protected: set[str], imports: dict[str, str]) -> tuple[str, list[str]]:
-    """SOURCE with each offending statement replaced by `pass`, and what was removed."""
+def suspicious(source: str, modules: set[str], protected: set[str], imports: dict[str, str]) -> list[str]:
+    """The statements of SOURCE that try to change how the tests judge: line, text and reason."""
     tree = parse(source)
     if tree is None:
-        transformed = python_source(source)
-        tree = parse(transformed)
+        source = python_source(source)
+        tree = parse(source)
         if tree is None:
-            return source, []  # a syntax error: the cell does not run at all
-        source = transformed
+            return []  # a syntax error: the cell does not run at all
     lines = source.split("\n")
-    removed = []
-    for stmt, reason in sorted(offending_statements(tree, modules, protected, imports),
-                               key=lambda found: -found[0].lineno):
-        first, last = stmt.lineno - 1, stmt.end_lineno - 1
-        shown = lines[first].strip()
-        shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
-        lines[first: last + 1] = [f"{indent}pass  # removed by the grader: {reason}"]
-        removed.append(f"line {stmt.lineno} `{shown}` ({reason})")
-    return "\n".join(lines), list(reversed(removed))
+    found = []
+    for stmt, reason in sorted(offending_statements(tree, modules, protected, imports), key=lambda f: f[0].lineno):
+        shown = lines[stmt.lineno - 1].strip()
+        found.append(f"line {stmt.lineno} `{shown if len(shown) <= 60 else shown[:57] + '...'}` ({reason})")
+    return found

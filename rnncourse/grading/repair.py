@@ -16,8 +16,8 @@ rebuilt from the released student notebook:
 3. the student's own cells (scratch work, functions of their own) are kept, each placed after
    the released cell that the cell before it matched, so code still runs
    before the code that uses it;
-4. guard.defuse removes, from the student's cells, statements that would
-   change how the tests judge.
+4. guard.suspicious reports, from the student's cells, statements that try to
+   change how the tests judge (advice for the instructor; nothing is removed).
 
 What was repaired is reported, so the instructor can see it.
 """
@@ -212,22 +212,21 @@ def rebuild(handin: nbformat.NotebookNode, released: nbformat.NotebookNode,
     if scratch_count:
         result.remarks.append(f"{scratch_count} {'cell' if scratch_count == 1 else 'cells'} of the student's own "
                               "kept in place")
-    result.repairs += defuse_cells(out, student_cells, context)
+    result.remarks += advise_cells(out, student_cells, context)
     return result
 
 
-def defuse_cells(nb: nbformat.NotebookNode, student_cells: list, context: tuple[set[str], dict[str, str]]) -> list[str]:
-    """Apply guard.defuse to the student's code cells; say what was removed."""
+def advise_cells(nb: nbformat.NotebookNode, student_cells: list, context: tuple[set[str], dict[str, str]]) -> list[str]:
+    """guard.suspicious of the student's code cells, for the instructor (nothing is removed)."""
     protected, imports = context
-    code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
-    modules = guard.module_like(code, protected)
+    modules = guard.module_like([cell.source for cell in nb.cells if cell.cell_type == "code"], protected)
     notes = []
     for cell in student_cells:
-        if cell.cell_type != "code":
-            continue
-        cell.source, removed = guard.defuse(cell.source, modules, protected, imports)
-        if removed:
-            notes.append(f"removed from {describe(cell)}: {'; '.join(removed)}")
+        if cell.cell_type == "code":
+            found = guard.suspicious(cell.source, modules, protected, imports)
+            if found:
+                notes.append(f"suspicious code in {describe(cell)} (it earns nothing; the judge decides outside "
+                             f"the kernel): {'; '.join(found)}")
     return notes
 
 

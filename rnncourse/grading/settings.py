@@ -14,12 +14,16 @@ from traitlets.config import Config
 
 from rnncourse.grading.execute import GradingExecute
 from rnncourse.grading.feedback import HideHiddenTests
+from rnncourse.grading.judge import Judge, JudgeSetup
 
 
 def autograde_steps() -> list[type]:
-    """nbgrader's autograde steps, with an Execute that survives a dead kernel."""
-    return [GradingExecute if step is Execute else step
-            for step in Autograde.class_traits()["autograde_preprocessors"].default()]
+    """nbgrader's autograde steps, with an Execute that survives a dead kernel, and the judge
+    around it: hidden tests prepared before it runs, decided outside the kernel after."""
+    steps = []
+    for step in Autograde.class_traits()["autograde_preprocessors"].default():
+        steps += [JudgeSetup, GradingExecute, Judge] if step is Execute else [step]
+    return steps
 
 
 def apply(c: Config) -> None:

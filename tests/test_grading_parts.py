@@ -1,0 +1,86 @@
+"""Pieces of the grader on tiny fixture notebooks, each on its own: the Execute that survives a
+dead kernel and caps output, the feedback step that hides hidden tests, the grades.csv merge."""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from rnncourse.build import QUIET_KERNEL
+from rnncourse.grading import execute, feedback, results
+
+
+def notebook(*sources: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def run(nb: nbformat.NotebookNode, tmp_path, **options) -> nbformat.NotebookNode:
+    step = execute.GradingExecute(**{"timeout": 20, "extra_arguments": QUIET_KERNEL, **options})
+    nb, _ = step.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    return nb
+
+
+def texts(cell) -> str:
+    return "".join(output.get("text", "") for output in cell.outputs)
+
+
+def enames(cell) -> list[str]:
+    return [output.ename for output in cell.outputs if output.output_type == "error"]
+
+
+def test_a_dead_kernel_costs_only_its_cell(tmp_path):
+    nb = run(notebook("x = 41", "import os\nos._exit(1)", "print(x + 1)"), tmp_path)
+    assert enames(nb.cells[1]) == [execute.KERNEL_DIED]
+    assert texts(nb.cells[2]) == "42\n"  # the cells before it ran again in a fresh kernel
+
+
+def test_a_cell_that_ignores_the_interrupt_is_cut_and_the_rest_runs(tmp_path):
+    stubborn = "import time\nwhile True:\n    try:\n        time.sleep(0.2)\n    except BaseException:\n        pass"
+    nb = run(notebook("x = 1", stubborn, "print(x)"), tmp_path, timeout=2, responsive_timeout=2)
+    assert execute.TIMED_OUT in enames(nb.cells[1])
+    assert texts(nb.cells[2]) == "1\n"
+
+
+def test_printing_without_end_is_cut(tmp_path):
+    nb = run(notebook("for _ in range(50):\n    print('x' * 10_000)"), tmp_path, max_output_chars=30_000)
+    text = texts(nb.cells[0])
+    assert len(text) < 31_000 and "[output cut at 30000 characters]" in text
+
+
+def test_feedback_hides_the_hidden_region_and_its_traceback():
+    cell = nbformat.v4.new_code_cell(
+        "# Hidden tests: fresh shapes.\n### BEGIN HIDDEN TESTS\nassert secret_check(), 'h0 is ignored'\n"
+        "### END HIDDEN TESTS", metadata={"nbgrader": {"grade": True, "grade_id": "t", "points": 1}})
+    cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="h0 is ignored",
+                                           traceback=["line 3: assert secret_check(), 'h0 is ignored'"])]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb, _ = feedback.HideHiddenTests().preprocess(nb, {})
+    shown = nb.cells[0]
+    assert "secret_check" not in shown.source and feedback.HIDDEN_NOTE in shown.source
+    assert shown.outputs[0].traceback == ["AssertionError: h0 is ignored"]
+
+
+ROW = results.Row
+
+
+@pytest.mark.parametrize("earlier, now, expected", [
+    # A new grade replaces the old one of the same student and assignment; others stay.
+    ([ROW("ann", "01", 3, 11, "graded", ""), ROW("bob", "01", 5, 11, "graded", "")],
+     [ROW("ann", "01", 11, 11, "graded", "")],
+     [("ann", "01", 11, "graded"), ("bob", "01", 5, "graded")]),
+    # A student graded on one assignment only is missing the other; a stale 'missing' goes.
+    ([ROW("ann", "01", 11, 11, "graded", ""), ROW("bob", "02", 0, 9, "missing", "no hand-in")],
+     [ROW("bob", "02", 4, 9, "graded", "")],
+     [("ann", "01", 11, "graded"), ("ann", "02", 0, "missing"), ("bob", "01", 0, "missing"),
+      ("bob", "02", 4, "graded")]),
+])
+def test_grades_csv_merge(earlier, now, expected):
+    merged = results.merged(earlier, now, {"01": (11.0, 0.0), "02": (9.0, 4.0)})
+    assert [(r.student, r.assignment, r.score, r.status) for r in merged] == expected
+
+
+def test_grades_csv_round_trips(tmp_path):
+    rows = [ROW("ann", "01", 7.5, 11, "repaired", "cells were moved, put back; 1 cell of her own kept")]
+    results.write_csv(rows, tmp_path / "grades.csv")
+    assert results.read_csv(tmp_path / "grades.csv") == rows
