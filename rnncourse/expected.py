@@ -20,6 +20,8 @@ reference. The grader and the mutation tests use the notebook as the build fills
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
 import re
 
 import nbformat
@@ -92,9 +94,15 @@ def filled(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
     if not any(has_region(cell) for cell in nb.cells):
         return nb
     namespace: dict = {"__name__": "__main__"}
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
+    with contextlib.redirect_stdout(io.StringIO()):  # what the reference prints is the notebook's business
+        for cell in nb.cells:
+            fill_code_cell(cell, namespace)
+    return nb
+
+
+def fill_code_cell(cell, namespace: dict) -> None:
+    """Run one master cell with the reference answers into NAMESPACE, filling its regions."""
+    if cell.cell_type == "code":
         meta = judge.meta(cell)
         if has_region(cell):
             original = cell.source
@@ -104,7 +112,6 @@ def filled(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
             exec(compile(cell.source, f"<{meta.get('grade_id')}>", "exec"), namespace)
         elif not meta.get("grade"):
             exec(compile(judge.definitions_only(cell.source), f"<{meta.get('grade_id')}>", "exec"), namespace)
-    return nb
 
 
 def fill_cell(source: str, namespace: dict) -> str:
