@@ -9,8 +9,8 @@ exercise itself, between
     no_bias = rnn_step_forward(x_t_s, h_prev_s, W_x_s, W_h_s, 0 * B_s)   # a likely mistake
     ### END EXPECTED
 
-and the build runs that with the reference answers (the definitions of the cells above, every
-exercise cell, and the self-check's own code above the region) and writes, in place of the
+and the build runs that with the reference answers (the master's cells run in order, as the
+reference solution does) and writes, in place of the
 region, the values it assigned, as numbers (only the names that hold data: a name that holds a
 layer or a generator only helped): the student sees `expected_h = np.array([[...]])`.
 The master keeps the calls, which show no answer, so the numbers can never drift from the
@@ -89,35 +89,41 @@ def has_region(cell) -> bool:
 
 
 def filled(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """MASTER with every expected region replaced by the values it computes with the reference."""
+    """MASTER with every expected region replaced by the values it computes: the master's cells run
+    in order with the reference answers, as the solution runs (hidden tests left out), up to the
+    last cell with a region."""
     nb = nbformat.from_dict(master)
-    if not any(has_region(cell) for cell in nb.cells):
+    last = max((i for i, cell in enumerate(nb.cells) if has_region(cell)), default=-1)
+    if last < 0:
         return nb
+    import matplotlib.pyplot as plt
+
     namespace: dict = {"__name__": "__main__"}
-    with contextlib.redirect_stdout(io.StringIO()):  # what the reference prints is the notebook's business
-        for cell in nb.cells:
-            fill_code_cell(cell, namespace)
+    show, plt.show = plt.show, lambda *args, **kwargs: None
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # what the reference prints is the notebook's business
+            for cell in nb.cells[:last + 1]:
+                fill_code_cell(cell, namespace)
+    finally:
+        plt.show = show
+        plt.close("all")
     return nb
 
 
 def fill_code_cell(cell, namespace: dict) -> None:
     """Run one master cell with the reference answers into NAMESPACE, filling its regions."""
-    if cell.cell_type == "code":
-        meta = judge.meta(cell)
-        if has_region(cell):
-            original = cell.source
-            cell.source = fill_cell(original, namespace)
-            exec(compile(judge.definitions_only(REGION.sub("", original)), "<self-check>", "exec"), namespace)
-        elif meta.get("solution"):
-            exec(compile(cell.source, f"<{meta.get('grade_id')}>", "exec"), namespace)
-        elif not meta.get("grade"):
-            exec(compile(judge.definitions_only(cell.source), f"<{meta.get('grade_id')}>", "exec"), namespace)
+    if cell.cell_type != "code" or judge.is_judged(cell):
+        return
+    if has_region(cell):
+        cell.source = fill_cell(cell.source, namespace)
+    else:
+        exec(compile(cell.source, f"<{judge.meta(cell).get('grade_id')}>", "exec"), namespace)
 
 
 def fill_cell(source: str, namespace: dict) -> str:
-    """SOURCE with its regions replaced by literals; the code above each region runs first, in a
-    copy of NAMESPACE, so a self-check's inputs stay its own."""
-    local = dict(namespace)
+    """SOURCE with its regions replaced by literals; the code above each region runs first, and
+    the rest of the cell after the last one, in NAMESPACE."""
+    local = namespace
     done, cursor = [], 0
     for match in REGION.finditer(source):
         indent, code = match.group(1), match.group(2)
@@ -129,6 +135,7 @@ def fill_cell(source: str, namespace: dict) -> str:
         done.append(source[cursor:match.start()] + "\n".join(indent + line if line else line
                                                             for text in lines for line in text.split("\n")) + "\n")
         cursor = match.end()
+    exec(compile(source[cursor:], "<self-check>", "exec"), local)
     return "".join(done) + source[cursor:]
 
 
