@@ -78,15 +78,20 @@ for _ in range(children):
 print(f"fork flood: {children} children, then {refused}")
 '''
 
-# 64 busy processes for a while, then a wait: the neighbour graded beside it must keep its time.
+# 64 busy processes for a while, beside the honest neighbour's slow cell; it says how
+# much CPU they got in how long.
 CPU_HOG = '''import os, time
-end = time.monotonic() + 10
+started = time.monotonic()
 for _ in range(64):
     if os.fork() == 0:
-        while time.monotonic() < end:
+        while time.monotonic() < started + 10:
             pass
         os._exit(0)
-time.sleep(4)
+used = 0.0
+for _ in range(64):
+    _, _, usage = os.wait4(-1, 0)
+    used += usage.ru_utime + usage.ru_stime
+print(f"cpu hog: {used:.1f} CPU seconds in {time.monotonic() - started:.1f} s")
 '''
 
 # An honest cell that needs a few seconds of one core (about 2 s here), started when

@@ -205,8 +205,12 @@ def test_fork_flood_stops_at_the_process_bound(batch):
 
 
 @skip_unless_bounded("aa_cpu_hog")
-def test_cpu_hog_leaves_its_neighbour_its_time(batch):
+def test_cpu_hog_gets_its_share_and_leaves_its_neighbour_its_time(batch):
     rows, out, *_ = batch
+    found = re.fullmatch(r"cpu hog: ([\d.]+) CPU seconds in ([\d.]+) s", printed(out, "aa_cpu_hog", "cpu hog:"))
+    assert found, "the hog's line"
+    used, wall = float(found.group(1)), float(found.group(2))
+    assert 0 < used <= LIMITS.cpus * wall * 1.1 + 0.5  # 64 processes, at most the hand-in's cores
     # The honest neighbour, graded at the same time, finished its slow cell within the cell's time limit.
     assert printed(out, "aa_slow_honest", "slow work done:").startswith("slow work done: ")
     assert rows["aa_slow_honest"].status == "graded", rows["aa_slow_honest"].note

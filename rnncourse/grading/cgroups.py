@@ -108,12 +108,16 @@ def _v2_place(found: list, own: dict[str, str]) -> Place:
     for folder in [group, *group.parents]:
         if not str(folder).startswith(mount[1]):
             break
-        with contextlib.suppress(OSError):
+        try:
             given = set((folder / "cgroup.subtree_control").read_text().split()) & set(V2_CONTROLLERS)
-            if given and _can_make_groups(folder) is None:
-                missing = {c: f"{folder} does not give it to its children" for c in V2_CONTROLLERS if c not in given}
-                best = Place(2, dict.fromkeys(sorted(given), folder), missing)
-                break
+        except OSError:
+            continue
+        if not given or (best and len(given) <= len(best.bases)) or _can_make_groups(folder) is not None:
+            continue
+        missing = {c: f"{folder} does not give it to its children" for c in V2_CONTROLLERS if c not in given}
+        best = Place(2, dict.fromkeys(sorted(given), folder), missing)
+        if not missing:
+            break
     return best or Place(None, {}, dict.fromkeys(
         V2_CONTROLLERS, f"no ancestor of {group} gives it to its children and lets this process write"))
 

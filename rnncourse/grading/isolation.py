@@ -94,7 +94,7 @@ def run_parent(sandboxed: bool) -> str:
     """Where hand-ins' run folders go: the temporary folder, unless the sandbox's own
     user could not walk to it (a TMPDIR of mode 0700); then /tmp."""
     parent = tempfile.gettempdir()
-    if sandboxed and os.geteuid() == 0 and not sandbox.reachable(parent) and sandbox.reachable("/tmp"):
+    if sandboxed and os.geteuid() == 0 and not sandbox.reachable(parent, read=False) and sandbox.reachable("/tmp"):
         return "/tmp"
     return parent
 

@@ -36,7 +36,11 @@ def stage(staged: list[list[str]]) -> None:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
     mount(libc, None, "/", MS_REC | MS_PRIVATE)  # nothing mounted here reaches the grader's namespace
     for source, target in staged:
-        os.makedirs(target, exist_ok=True)
+        if os.path.isdir(source):
+            os.makedirs(target, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            open(target, "a").close()  # a file is bound onto a file
         mount(libc, source, target, MS_BIND | MS_REC)
 
 

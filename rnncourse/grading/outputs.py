@@ -81,6 +81,8 @@ def _error(content: dict, room: Room) -> dict | None:
 
 def _valid(kind: str, shown: dict) -> bool:
     """Whether nbformat can hold the output (output_from_msg checks it against the schema)."""
+    if not isinstance(shown["data"], dict) or not isinstance(shown["metadata"], dict):
+        return False
     try:
         return bool(output_from_msg({"header": {"msg_type": kind}, "content": shown}))
     except Exception:  # noqa: BLE001 (nbformat's ValidationError, a missing field...)

@@ -135,14 +135,18 @@ def bound_paths() -> list[str]:
     return [p for p in SYSTEM_PATHS + python_paths() if Path(p).exists()]
 
 
-def reachable(path: str | Path) -> bool:
-    """Whether any user may walk to PATH and read it (its folders searchable by others)."""
+def reachable(path: str | Path, read: bool = True) -> bool:
+    """Whether any user may walk to PATH (its folders searchable by others) and, with
+    READ, read it."""
     path = Path(path)
     try:
-        return all(os.stat(p).st_mode & stat.S_IXOTH for p in path.parents) and bool(
-            os.stat(path).st_mode & stat.S_IROTH)
+        folders = all(os.stat(p).st_mode & stat.S_IXOTH for p in path.parents)
+        mode = os.stat(path).st_mode
     except OSError:
         return False
+    if stat.S_ISDIR(mode) and not mode & stat.S_IXOTH:
+        return False
+    return folders and (not read or bool(mode & stat.S_IROTH))
 
 
 class Binds:
