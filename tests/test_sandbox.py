@@ -19,6 +19,7 @@ import multiprocessing.util
 import os
 import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import nbformat
 import pytest
 
 from rnncourse import config, grading
-from rnncourse.grading import cgroups, course, isolation, sandbox
+from rnncourse.grading import cgroups, course, isolation, sandbox, sandbox_view
 from rnncourse.grading.bounds import GiB, Limits, MiB
 from tests import handin_corpus as corpus
 from tests import hostile_corpus as hostile
@@ -70,12 +71,13 @@ def grade(handins: dict, tmp: Path, workers: int) -> dict:
 
 
 def python_digest() -> str:
-    """The grader's Python installation and environment, every file and folder: its
-    path, size, mode, inode and change time (which any write to it changes, and no
-    user can set back), and the content of every file Python runs at start-up
-    (.pth, sitecustomize, usercustomize) and of the top of each site-packages."""
+    """The grader's Python installation and environment: the content of every file in
+    their site-packages folders, and of every file Python runs at start-up (.pth,
+    sitecustomize, usercustomize) anywhere in them; and every other file's and folder's
+    path, size, mode, inode and change time (which any write changes and no user can
+    set back)."""
     digest = hashlib.sha256()
-    for root in sorted(set(sandbox.python_paths())):
+    for root in sorted(set(sandbox_view.python_paths())):
         for folder, dirs, files in os.walk(root):
             dirs.sort()
             for name in sorted(files) + dirs:
@@ -83,9 +85,11 @@ def python_digest() -> str:
                 info = os.lstat(path)
                 digest.update(f"{path} {info.st_size} {info.st_mode} {info.st_ino} {info.st_mtime_ns} "
                               f"{info.st_ctime_ns}\n".encode())
-                if name in files and (name.endswith((".pth", "customize.py")) or folder.endswith("site-packages")):
-                    with contextlib.suppress(OSError), open(path, "rb") as stream:
-                        digest.update(hashlib.sha256(stream.read()).digest())
+                if name in files and stat.S_ISREG(info.st_mode) and (
+                        "/site-packages/" in path or name.endswith((".pth", "customize.py"))):
+                    with open(path, "rb") as stream:
+                        for block in iter(lambda: stream.read(2**20), b""):
+                            digest.update(block)
     return digest.hexdigest()
 
 

@@ -14,7 +14,18 @@ from pathlib import Path
 import pytest
 
 from rnncourse import cli, grading
-from rnncourse.grading import autograde, bounds, cgroups, course, feedback, isolation, outputs, sandbox
+from rnncourse.grading import (
+    autograde,
+    bounds,
+    cgroup_place,
+    cgroups,
+    course,
+    feedback,
+    isolation,
+    outputs,
+    sandbox,
+    sandbox_view,
+)
 from rnncourse.grading.bounds import GiB, Limits, MiB
 
 NO_BWRAP = shutil.which("bwrap") is None
@@ -155,9 +166,9 @@ V1_MOUNTS = """25 30 0:22 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755
 
 
 def test_v1_groups_go_under_this_process_own_group_of_each_controller(monkeypatch):
-    monkeypatch.setattr(cgroups, "_can_make_groups", lambda base: None)
+    monkeypatch.setattr(cgroup_place, "_can_make_groups", lambda base: None)
     own = "4:memory:/box/me\n3:pids:/\n2:cpu,cpuacct:/box\n1:name=systemd:/\n"
-    place = cgroups.find_place(V1_MOUNTS, own)
+    place = cgroup_place.find_place(V1_MOUNTS, own)
     assert place.version == 1
     assert place.bases == {"memory": Path("/sys/fs/cgroup/memory/box/me"), "pids": Path("/sys/fs/cgroup/pids"),
                            "cpu": Path("/sys/fs/cgroup/cpu,cpuacct/box"),
@@ -176,12 +187,12 @@ def fake_v2(tmp_path: Path) -> tuple[str, str]:
 
 
 def test_v2_groups_go_under_the_nearest_ancestor_that_gives_the_controllers(tmp_path):
-    place = cgroups.find_place(*fake_v2(tmp_path))
+    place = cgroup_place.find_place(*fake_v2(tmp_path))
     assert place.version == 2 and set(place.bases.values()) == {tmp_path} and not place.missing
 
 
 def test_a_v2_group_is_bounded_by_its_files(tmp_path):
-    place = cgroups.find_place(*fake_v2(tmp_path))
+    place = cgroup_place.find_place(*fake_v2(tmp_path))
     limits = Limits(processes=50, memory_bytes=300 * MiB, cpus=0.5)
     group = cgroups.create(place, limits, name="rnncourse-1-test")
     folder = tmp_path / "rnncourse-1-test"
@@ -236,7 +247,7 @@ def test_the_kernel_command_drops_every_privilege(tmp_path):
                    ["--remount-ro", "/"], ["--die-with-parent"], ["--unshare-all"], ["--clearenv"]):
         assert any(bwrap[i:i + len(option)] == option for i in range(len(bwrap))), option
     masked = [bwrap[i + 2] for i, arg in enumerate(bwrap) if arg == "--ro-bind" and bwrap[i + 1] == "/dev/null"]
-    assert masked == sandbox.privileged_files(tuple(sandbox.bound_paths()))
+    assert masked == sandbox_view.privileged_files(tuple(sandbox_view.bound_paths()))
     if os.geteuid() == 0:
         assert command[command.index("--reuid=65534") - 1].endswith("setpriv")
         assert settings["owner"] == [65534, 65534]
@@ -244,9 +255,9 @@ def test_the_kernel_command_drops_every_privilege(tmp_path):
 
 def test_the_graders_package_is_masked_where_the_sandbox_would_see_it():
     repo = str(Path(grading.__file__).parents[2])
-    masked = sandbox.grader_package_paths([repo])
+    masked = sandbox_view.grader_package_paths([repo])
     assert masked and all(Path(p).name == "rnncourse" for p in masked)
-    assert sandbox.grader_package_paths(["/usr"]) == []
+    assert sandbox_view.grader_package_paths(["/usr"]) == []
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the guard's refusal of root needs a test run as root")

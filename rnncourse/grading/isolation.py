@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnncourse.grading import cgroups, probe, sandbox
+from rnncourse.grading import cgroup_place, cgroups, probe, sandbox, sandbox_view
 from rnncourse.grading.bounds import Bound, Limits, size
 
 # The runtime folder's share of the hand-in's tmpfs: connection file, sockets, kernel spec.
@@ -34,7 +34,7 @@ PROBE_TIMEOUT = 120
 class Machine:
     """What this machine lets this process use to bound a hand-in."""
 
-    place: cgroups.Place
+    place: cgroup_place.Place
     mount_problem: str | None  # why this process cannot mount a tmpfs, or None
 
 
@@ -71,10 +71,10 @@ CGROUPS_SWITCH = "RNNCOURSE_CGROUPS"
 def machine() -> Machine:
     """This machine's means, looked up once per process."""
     if os.environ.get(CGROUPS_SWITCH, "").lower() == "off":
-        return Machine(cgroups.Place(None, {}, dict.fromkeys(cgroups.V1_CONTROLLERS, f"{CGROUPS_SWITCH}=off")),
-                       _mount_problem())
-    place = cgroups.find_place()
-    for stale in cgroups.stale_groups(place):
+        off = dict.fromkeys(cgroup_place.V1_CONTROLLERS, f"{CGROUPS_SWITCH}=off")
+        return Machine(cgroup_place.Place(None, {}, off), _mount_problem())
+    place = cgroup_place.find_place()
+    for stale in cgroup_place.stale_groups(place):
         with contextlib.suppress(OSError):
             stale.rmdir()
     return Machine(place, _mount_problem())
@@ -94,7 +94,8 @@ def run_parent(sandboxed: bool) -> str:
     """Where hand-ins' run folders go: the temporary folder, unless the sandbox's own
     user could not walk to it (a TMPDIR of mode 0700); then /tmp."""
     parent = tempfile.gettempdir()
-    if sandboxed and os.geteuid() == 0 and not sandbox.reachable(parent, read=False) and sandbox.reachable("/tmp"):
+    if sandboxed and os.geteuid() == 0 and not sandbox_view.reachable(parent, read=False) \
+            and sandbox_view.reachable("/tmp"):
         return "/tmp"
     return parent
 
@@ -128,13 +129,13 @@ def handin(limits: Limits, sandboxed: bool) -> Iterator[Space]:
 
 def probe_expectations(run: sandbox.RunDir) -> dict:
     """What the probe must find: the grader's Python unwritable, its scratch writable."""
-    python = set(sandbox.python_paths()) | set(site.getsitepackages())
+    python = set(sandbox_view.python_paths()) | set(site.getsitepackages())
     python |= {sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib")}
     return {
         "readonly": sorted(p for p in python if Path(p).is_dir()) + ["/usr", "/"],
         "writable": ["/scratch", "/tmp", "/dev/shm", str(run.runtime)],
         "owner_file": str(run.runtime / "probe-owner"),
-        "privileged": sandbox.privileged_files(tuple(sandbox.bound_paths())),
+        "privileged": sandbox_view.privileged_files(tuple(sandbox_view.bound_paths())),
         "hidden_package": "rnncourse",
         "userns_disabled": sandbox.disables_userns(),
     }
@@ -146,7 +147,7 @@ def run_probe(limits: Limits) -> str | None:
         connection_file = space.run.runtime / "kernel.json"
         connection_file.write_text("{}")
         expect = probe_expectations(space.run)
-        program = [sandbox.python_executable(), "-c", Path(probe.__file__).read_text(), json.dumps(expect)]
+        program = [sandbox_view.python_executable(), "-c", Path(probe.__file__).read_text(), json.dumps(expect)]
         command = sandbox.kernel_command(space.run, limits, space.group.procs_files() if space.group else [],
                                          True, program)
         command = [str(connection_file) if arg == "{connection_file}" else arg for arg in command]
