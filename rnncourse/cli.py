@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from rnncourse import build, config, grading
-from rnncourse.grading import gradebook, intake, results, sandbox
+from rnncourse.grading import bounds, gradebook, intake, isolation, results, sandbox
 
 
 def parse_assignments(names: list[str]) -> list[str]:
@@ -59,10 +59,14 @@ def run_grade(args: argparse.Namespace) -> int:
             "you can, the gradebook and the other hand-ins included. Grading goes on. "
             "To grade in a sandbox, install bubblewrap (Debian, Ubuntu: apt-get install bubblewrap)."
         )
+    sandboxed = not args.no_sandbox and problem is None
+    limits = bounds.Limits()
+    print(bounds.report(isolation.bounds(limits, sandboxed, args.cell_timeout, args.timeout), sandboxed))
     rows = grading.grade(grading.GradingRun(
         args.handins, args.out, patterns=args.pattern or intake.default_patterns(config.assignments()),
-        sandboxed=not args.no_sandbox and problem is None, cell_timeout=args.cell_timeout, timeout=args.timeout,
+        sandboxed=sandboxed, cell_timeout=args.cell_timeout, timeout=args.timeout,
         assignments=parse_assignments(args.assignment or []), workers=args.workers, db=db_url, seed=args.seed,
+        limits=limits,
     ))
     print()
     print(results.summary(rows))

@@ -21,7 +21,8 @@ from pathlib import Path
 import nbformat
 
 from rnncourse import config, nbgrader_run
-from rnncourse.grading import autograde, course, gradebook, intake, repair, results
+from rnncourse.grading import autograde, course, gradebook, intake, isolation, repair, results
+from rnncourse.grading.bounds import Limits
 from rnncourse.grading.results import Row
 
 __all__ = ["GradingRun", "Row", "grade"]
@@ -42,6 +43,7 @@ class GradingRun:
     db: str | None = None  # the gradebook's URL (see gradebook.resolve_url)
     seed: int | None = None  # the judge's seed for this run (default: a fresh one); the same seed draws
     # the same hidden-test inputs again, to reproduce a grade
+    limits: Limits = field(default_factory=Limits)  # what one hand-in may use, all its processes together
     log: Callable[[str], None] = print
 
     @property
@@ -53,6 +55,11 @@ def grade(run: GradingRun) -> list[Row]:
     """Grade every hand-in of RUN; return this run's rows. OUT/grades.csv gets them,
     merged with the rows already there for other students and assignments."""
     out, db_url, log = run.out, run.db_url, run.log
+    # A sandbox that is asked for must be in force: never a kernel as root, or one that could remount.
+    problem = isolation.sandbox_problem(run.limits) if run.sandboxed else None
+    if problem:
+        raise RuntimeError(f"the sandbox is not in force here: {problem}; grade without it (--no-sandbox) "
+                           "only if you trust every hand-in")
     # This process opens the gradebook too: with nbgrader's environment, waiting for other graders' locks.
     os.environ["PATH"] = nbgrader_run.environment()["PATH"]
     gradebook.wait_for_sqlite_locks()
@@ -78,7 +85,8 @@ def grade(run: GradingRun) -> list[Row]:
                 course.submit(out, job.student, job.assignment, job.rebuilt.notebook)
 
         def autograde_one(job: intake.Job) -> intake.Job:
-            return autograde.autograde(out, job, db_url, run.sandboxed, run.cell_timeout, run.timeout, seed)
+            return autograde.autograde(out, job, db_url, run.sandboxed, run.cell_timeout, run.timeout, seed,
+                                       run.limits)
 
         for job in autograde.in_parallel(jobs, workers, autograde_one):
             log(f"{job.run.status:9} {job.student} / {job.assignment} ({job.path}): {job.run.seconds:.1f} s")
