@@ -236,3 +236,13 @@ def test_the_command_says_something_within_a_second(tmp_path):
     assert first == f"Grading {handins} into {out} ...\n"
     assert elapsed < 1.0
 
+
+def test_the_examples_are_made_from_the_committed_notebooks():
+    from examples import make_examples
+
+    expected = make_examples.samples()
+    folder = config.REPO_ROOT / "examples" / "handins"
+    assert sorted(path.name for path in folder.iterdir()) == sorted(expected)
+    for name, data in expected.items():
+        assert (folder / name).read_bytes() == data, f"examples/handins/{name} is stale: " \
+                                                     "run python -m examples.make_examples"
