@@ -1,8 +1,9 @@
 """The README's demo as an instructor meets it: `rnncourse grade examples/handins` (a
 Moodle zip with two students of one name and a newer copy, a late Canvas hand-in), then a
 written answer graded by hand in formgrader, in a real (headless) browser, with an SQLite
-gradebook while another `grade` runs, and with PostgreSQL; then `grade --refresh` brings
-grades.csv, the feedback and the Moodle import up to date.
+gradebook while another `grade` runs, and with PostgreSQL (and a due date: nbgrader's late
+machinery reads the time Moodle recorded); then `grade --refresh` brings grades.csv, the
+feedback and the Moodle import up to date.
 
 One browser session serves every check; the servers listen on 127.0.0.1 with a token.
 """
@@ -13,13 +14,15 @@ import subprocess
 import sys
 import time
 import zipfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from rnncourse import config
-from rnncourse.grading import gradebook, lms_export, sandbox
+from examples import make_examples
+from rnncourse import config, grading
+from rnncourse.grading import course, gradebook, lms_export, sandbox
 from tests import browser, postgres_server
 from tests import handin_corpus as corpus
 
@@ -130,13 +133,15 @@ def sleepy_handins(folder: Path) -> Path:
     return folder
 
 
-def one_moodle_handin(folder: Path) -> Path:
-    """Sam Lee 4811's file from the demo's Moodle zip, under the name Moodle gave it."""
+def one_moodle_handin(folder: Path) -> tuple[Path, datetime]:
+    """Sam Lee 4811's file alone in a Moodle zip, as the demo's zip has it: the zip, and the
+    time Moodle recorded for the file."""
     folder.mkdir()
     with zipfile.ZipFile(DEMO / "moodle_02_small_array.zip") as archive:
-        name = next(n for n in archive.namelist() if n.startswith(f"Sam Lee_{STUDENT}_"))
-        (folder / name).write_bytes(archive.read(name))
-    return folder
+        info = next(i for i in archive.infolist() if i.filename.startswith(f"Sam Lee_{STUDENT}_"))
+        with zipfile.ZipFile(folder / "moodle.zip", "w") as single:
+            single.writestr(info, archive.read(info))
+    return folder / "moodle.zip", make_examples.utc(12, 21, 40)
 
 
 def test_hand_grading_in_formgrader_with_sqlite_while_another_grade_runs(demo, driver, tmp_path):
@@ -172,13 +177,20 @@ def test_hand_grading_in_formgrader_with_sqlite_while_another_grade_runs(demo, d
 
 
 @pytest.mark.skipif(NO_POSTGRES is not None, reason=f"needs a PostgreSQL server: {NO_POSTGRES}")
-def test_hand_grading_in_formgrader_with_postgresql(driver, tmp_path):
+def test_hand_grading_in_formgrader_with_postgresql_and_a_due_date(driver, tmp_path):
     cell, _ = written_answer()
+    handins, submitted = one_moodle_handin(tmp_path / "handins")
+    due = submitted - timedelta(hours=9, minutes=40)
     with postgres_server.running() as new_database:
-        url = new_database("formgrader")
-        out = tmp_path / "graded"
-        grade(str(one_moodle_handin(tmp_path / "handins")), "--out", str(out), "--db", url)
+        url, out = gradebook.check_url(new_database("formgrader")), tmp_path / "graded"
+        report = grading.grade(grading.GradingRun(handins, out, sandboxed=sandbox.bwrap_problem() is None, db=url,
+                                                  term=course.Term({ASSIGNMENT: due}), log=lambda line: None))
         assert not (out / "gradebook.db").exists()
+        # nbgrader's late machinery: the due date from the term, the submission time from timestamp.txt.
+        (row,) = report.rows
+        assert row.late == "9 h 40 min after the due date" and row.submitted == "2025-10-12 21:40:00 UTC"
+        with gradebook.opened(url) as book:
+            assert book.find_submission(ASSIGNMENT, STUDENT).total_seconds_late == 9 * 3600 + 40 * 60
         with browser.jupyter_server(out) as server:
             hand_grade(driver, server, STUDENT, cell, SCORE, COMMENT)
-            assert read_back(gradebook.check_url(url), STUDENT, cell) == (SCORE, COMMENT)
+            assert read_back(url, STUDENT, cell) == (SCORE, COMMENT)
