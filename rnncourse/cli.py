@@ -143,9 +143,9 @@ def add_grade_command(commands) -> None:
                            help=f"hand-ins graded at the same time (default: the number of cores, {usable_cores()})")
     grade_cmd.add_argument("--db", metavar="URL",
                            help="the gradebook: sqlite:///PATH or postgresql://USER@HOST[:PORT]/DBNAME "
-                           "(default: c.CourseDirectory.db_url of nbgrader_config.py if it sets one, else "
-                           "sqlite:///OUT/gradebook.db); keep a PostgreSQL password in ~/.pgpass "
-                           "or PGPASSWORD (one in the URL is never written to OUT)")
+                           "(default: the one OUT was graded with; else c.CourseDirectory.db_url of "
+                           "nbgrader_config.py if it sets one, else sqlite:///OUT/gradebook.db); keep a PostgreSQL "
+                           "password in ~/.pgpass or PGPASSWORD (one in the URL is never written to OUT)")
     grade_cmd.add_argument("--no-sandbox", action="store_true",
                            help="run student code without bubblewrap even where it is available")
     grade_cmd.set_defaults(run=run_grade)

@@ -149,6 +149,15 @@ def test_two_graders_on_two_machines_share_a_postgresql_gradebook(sequential, ha
     assert cell_scores(gradebook.check_url(postgres_url)) == expected_scores(scores, TWO_AT_ONCE)
 
 
+def test_an_output_folder_keeps_to_the_gradebook_it_was_graded_with(tmp_path):
+    from rnncourse.grading import course
+
+    assert gradebook.resolve_url(None, tmp_path) == gradebook.default_url(tmp_path)
+    (tmp_path / "nbgrader_config.py").write_text(course.config_text("postgresql+psycopg://me:secret@host/db"))
+    assert gradebook.resolve_url(None, tmp_path) == "postgresql+psycopg://me@host/db"
+    assert gradebook.resolve_url("sqlite:///elsewhere.db", tmp_path) == "sqlite:///elsewhere.db"
+
+
 def test_bad_database_url_is_refused_with_what_is_expected():
     for url, expected in [("mysql://me@host/db", "can be SQLite or PostgreSQL"),
                           ("sqlite://", "names no file"), ("not a url", "not a database URL")]:

@@ -26,9 +26,11 @@ first write.
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import fcntl
 import hashlib
+import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -52,10 +54,27 @@ def default_url(out: Path) -> str:
     return f"sqlite:///{(out / 'gradebook.db').resolve()}"
 
 
+# The line course.config_text writes into the output folder's nbgrader_config.py.
+RECORDED_URL = re.compile(r"^c\.CourseDirectory\.db_url = (.+)$", re.M)
+
+
+def recorded_url(out: Path) -> str | None:
+    """The gradebook OUT was graded with, as its nbgrader_config.py records it (read, not run)."""
+    try:
+        found = RECORDED_URL.findall((out / "nbgrader_config.py").read_text())
+    except OSError:
+        return None
+    try:
+        return ast.literal_eval(found[-1]) if found else None
+    except (ValueError, SyntaxError):
+        return None
+
+
 def resolve_url(db: str | None, out: Path) -> str:
-    """The gradebook of a grading run into OUT: DB when given, else the db_url that
-    nbgrader_config.py sets, else SQLite in OUT; checked (see check_url)."""
-    return check_url(db or config.course_directory_setting("db_url") or default_url(out))
+    """The gradebook of a grading run into OUT: DB when given, else the one OUT was graded
+    with, else the db_url that nbgrader_config.py sets, else SQLite in OUT; checked (see
+    check_url). Grading again or refreshing without --db keeps to one gradebook."""
+    return check_url(db or recorded_url(out) or config.course_directory_setting("db_url") or default_url(out))
 
 
 def check_url(url: str) -> str:
