@@ -167,6 +167,8 @@ def identify(nb: nbformat.NotebookNode, named: str | None, released: dict) -> tu
     """The assignment NB is for, and a note when its name did not say so. The name is
     believed when the content matches it at least as well as any other assignment (a
     later notebook holds the code of earlier ones, read-only)."""
+    if named in released and repair.content_score(nb, released[named]) == 1.0:
+        return named, None  # no other assignment can match better
     scores = {a: repair.content_score(nb, rel) for a, rel in released.items()}
     best = max(scores, key=lambda a: (scores[a], a == named), default=None)
     if best is None or scores[best] < RECOGNISED:
