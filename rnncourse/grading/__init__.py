@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from rnncourse import config
 
 if TYPE_CHECKING:
+    from rnncourse.grading.course import Term
     from rnncourse.grading.intake import NotGraded
     from rnncourse.grading.results import Row
 
@@ -51,7 +52,7 @@ class GradingRun:
     db: str | None = None  # the gradebook's URL (see gradebook.resolve_url)
     log: Callable[[str], None] = print
     progress: bool = False  # a progress bar on stderr
-    term: object | None = None  # course.Term; default: nbgrader_config.py's
+    term: Term | None = None  # due dates and the LMS's time zone; default: nbgrader_config.py's
 
     @property
     def db_url(self) -> str:
@@ -176,10 +177,13 @@ def refresh(run: GradingRun) -> Report:
     rows = table.read_csv(out / "grades.csv")
     assignments = sorted({row.assignment for row in rows} & set(config.assignments()))
     with gradebook.locked(out, db_url, [f"assignment-{a}" for a in assignments]):
-        runs = [(a, course.autograded_students(out, a)[share::run.workers], []) for a in assignments
-                for share in range(run.workers)]
-        runs = [(a, students, sorted(set(course.autograded_students(out, a)) - set(students)))
-                for a, students, _ in runs if students]
+        runs = []
+        for assignment in assignments:
+            everyone = course.autograded_students(out, assignment)
+            for share in range(run.workers):
+                students = everyone[share::run.workers]
+                if students:
+                    runs.append((assignment, students, sorted(set(everyone) - set(students))))
         run.log(f"Writing feedback for {sum(len(r[1]) for r in runs)} hand-ins")
         for problem in autograde.in_parallel(runs, run.workers, lambda f: autograde.write_feedback(out, f, db_url)):
             if problem:
