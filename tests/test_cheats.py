@@ -60,7 +60,7 @@ def handins() -> dict[str, tuple[str, nbformat.NotebookNode]]:
 
 def grade(folder: Path, out: Path, workers: int) -> dict[str, results.Row]:
     rows = grading.grade(grading.GradingRun(folder, out, cell_timeout=20, timeout=600, workers=workers,
-                                            seed=RUN_SEED, log=lambda *args: None))
+                                            seed=RUN_SEED, log=lambda *args: None)).rows
     return {row.student: row for row in rows if row.status != "missing"}
 
 

@@ -66,7 +66,7 @@ def grade(handins: dict, tmp: Path, workers: int) -> dict:
     corpus.write(handins, tmp / "handins")
     rows = grading.grade(grading.GradingRun(
         tmp / "handins", tmp / "out", cell_timeout=CELL_TIMEOUT, timeout=300, assignments=[corpus.ASSIGNMENT],
-        workers=workers, limits=LIMITS, log=lambda *args: None))
+        workers=workers, limits=LIMITS, log=lambda *args: None)).rows
     return {row.student: row for row in rows}
 
 
@@ -319,7 +319,7 @@ def cpu_bound(tmp_path_factory, private_tmp):
     corpus.write({"burner": corpus.with_cell(corpus.answered(), "rnn_step_forward", burn)}, tmp / "handins")
     limits = dataclasses.replace(LIMITS, cpu_seconds=3.0)
     rows = grading.grade(grading.GradingRun(tmp / "handins", tmp / "out", cell_timeout=CELL_TIMEOUT, timeout=300,
-                                            assignments=[corpus.ASSIGNMENT], limits=limits, log=lambda *a: None))
+                                            assignments=[corpus.ASSIGNMENT], limits=limits, log=lambda *a: None)).rows
     return rows[0], tmp / "out"
 
 
