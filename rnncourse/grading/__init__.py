@@ -6,6 +6,7 @@ One thin function, `grade`, calls the steps in order, each a module of its own:
     course      the output folder, an nbgrader course folder, and the release
     autograde   each hand-in in an nbgrader run of its own, its kernel in the sandbox; feedback
     results     gradebook -> rows, grades.csv and the summary
+    similarity  answers alike (the published reference's, other students'): similarity.html
 
 The output folder is an nbgrader course folder (formgrader runs there for the
 answers graded by hand); its gradebook is SQLite or PostgreSQL (gradebook).
@@ -21,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 from rnncourse import config, nbgrader_run
-from rnncourse.grading import autograde, course, gradebook, intake, repair, results
+from rnncourse.grading import autograde, course, gradebook, intake, repair, results, similarity
 from rnncourse.grading.results import Row
 
 __all__ = ["GradingRun", "Row", "grade"]
@@ -99,4 +100,6 @@ def grade(run: GradingRun) -> list[Row]:
             graded_before = sorted({row.assignment for row in earlier} & set(everything) - set(max_of))
             merged = results.merged(earlier, rows, {**results.maxima(db_url, graded_before), **max_of})
             results.write_csv(merged, out / "grades.csv")
+        flagged = similarity.write(out)  # flags copied answers; changes no grade
+        log(f"similarity report: {out / 'similarity.html'} ({len(flagged)} pairs of answers flagged)")
     return rows
