@@ -254,10 +254,26 @@ def test_write_gives_the_flagged_pairs_in_a_csv(tmp_path):
 
 
 def test_the_report_escapes_what_students_wrote(tmp_path):
-    every = similarity.collect(sample_course(tmp_path))
+    every, _ = similarity.collect(sample_course(tmp_path))
     dan = next(a for a in every if a.who == "dan")
     page = similarity.render(every, [similarity.Match(dan, dan, 1.0)])
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_a_hand_in_that_breaks_the_comparison_is_named_and_the_others_compared(tmp_path, monkeypatch):
+    out = sample_course(tmp_path)
+    answers = similarity.answers
+
+    def failing(assignment, master, nb, who):
+        if who == "cleo":
+            raise RecursionError("maximum recursion depth exceeded")
+        return answers(assignment, master, nb, who)
+
+    monkeypatch.setattr(similarity, "answers", failing)
+    found = similarity.write(out)
+    assert [(m.first.who, m.second.who) for m in found] == [(REFERENCE, "ada")]
+    assert "<li>cleo / 03_bptt (RecursionError: maximum recursion depth exceeded)</li>" in \
+        (out / "similarity.html").read_text()
 
 
 def test_write_needs_a_course_folder(tmp_path):
@@ -323,3 +339,11 @@ if __name__ == "__main__":
           f"({len(flagged) / len(scored):.1%}); the highest scores:")
     for value, name, one, other in scored[:5]:
         print(f"  {value:.3f}  {name}: {one!r} and {other!r}")
+    copies = {}
+    for exercise in COMPARABLE:
+        copied = disguised(exercise.text, contract_names(exercise))
+        for label, code in (("disguised", copied), ("disguised, a statement added", 'print("checked")\n' + copied)):
+            student = answer_of(exercise, answered(exercise, code), "copy")
+            copies.setdefault(label, []).append(similarity.score(reference_of(exercise), student))
+    for label, values in copies.items():
+        print(f"copies of the {len(values)} comparable references, {label}: {min(values):.3f} to {max(values):.3f}")

@@ -200,7 +200,7 @@ def _bound(block: list[ast.stmt], fixed: frozenset[str]) -> list[str]:
 
 
 def _rename(node: ast.AST, names: dict[str, str]) -> None:
-    for inner in ast.walk(node):
+    for inner in (n for n in ast.walk(node) if not isinstance(n, ast.keyword)):  # f(axis=...) is the API's name
         for field in ("id", "arg", "name", "asname"):
             if getattr(inner, field, None) in names:
                 setattr(inner, field, names[getattr(inner, field)])
@@ -208,7 +208,7 @@ def _rename(node: ast.AST, names: dict[str, str]) -> None:
 
 def _key(statement: ast.stmt, hidden: set[str]) -> str:
     """STATEMENT's syntax tree as text, the names in HIDDEN made one: the same whatever they are called."""
-    return re.sub(r"\b(id|arg|name|asname)='(\w+)'",
+    return re.sub(r"(?<!keyword\()\b(id|arg|name|asname)='(\w+)'",
                   lambda m: f"{m[1]}='_'" if m[2] in hidden else m[0], ast.dump(statement))
 
 
@@ -219,5 +219,5 @@ def normalised(block: list[ast.stmt], fixed: frozenset[str]) -> tuple[str, ...]:
     _rename(module, {name: f"v{number}" for number, name in enumerate(_bound(ordered, fixed))})
     text = ast.unparse(module)
     skipped = {tokenize.NL, tokenize.ENDMARKER, tokenize.COMMENT}
-    return tuple(t.string or "<dedent>" for t in tokenize.generate_tokens(io.StringIO(text).readline)
+    return tuple(t.string or tokenize.tok_name[t.type] for t in tokenize.generate_tokens(io.StringIO(text).readline)
                  if t.type not in skipped)

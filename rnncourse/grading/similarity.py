@@ -14,6 +14,7 @@ import difflib
 import html
 import re
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,7 +153,7 @@ def _flagged(found: list[Match]) -> list[list[str]]:
             for (who, assignment), (ref, peers) in sorted(seen.items())]
 
 
-def render(every: list[Answer], found: list[Match]) -> str:
+def render(every: list[Answer], found: list[Match], skipped: Sequence[str] = ()) -> str:
     """The page: how it compares, who is flagged, then per assignment each exercise's pairs side by side."""
     handins = {(a.who, a.assignment) for a in every if a.who != REFERENCE}
     flagged = _flagged(found)
@@ -167,6 +168,8 @@ def render(every: list[Answer], found: list[Match]) -> str:
              _table(["student", "assignment", "answers that match the published reference",
                      "answers that match another student's"], flagged, "flagged") if flagged
              else "<p>No answer matches the published reference or another student's.</p>"]
+    if skipped:
+        parts.append("<h2>Not compared</h2><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in skipped) + "</ul>")
     exercises = dict.fromkeys((a.assignment, a.exercise) for a in every)
     for assignment in sorted({a for a, _ in exercises}):
         rows, pairs = [], []
@@ -181,17 +184,22 @@ def render(every: list[Answer], found: list[Match]) -> str:
             f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>\n")
 
 
-def collect(out: Path) -> list[Answer]:
-    """The reference's and every graded hand-in's answers in the course folder OUT."""
-    every = []
+def collect(out: Path) -> tuple[list[Answer], list[str]]:
+    """The reference's and every graded hand-in's answers in the course folder OUT, and the hand-ins
+    that could not be read (left out, so that one cannot stop the report)."""
+    every, skipped = [], []
     for path in sorted((out / "source").glob("*/*.ipynb")):
         assignment = path.parent.name
         if path.stem == assignment:
             master = nbformat.read(path, as_version=4)
             every += answers(assignment, master, master, REFERENCE)
             for handin in sorted((out / "submitted").glob(f"*/{assignment}/{assignment}.ipynb")):
-                every += answers(assignment, master, nbformat.read(handin, as_version=4), handin.parent.parent.name)
-    return every
+                student = handin.parent.parent.name
+                try:
+                    every += answers(assignment, master, nbformat.read(handin, as_version=4), student)
+                except Exception as error:  # whatever one hand-in holds, the others are compared
+                    skipped.append(f"{student} / {assignment} ({type(error).__name__}: {error})")
+    return every, skipped
 
 
 def write(out: Path) -> list[Match]:
@@ -200,7 +208,7 @@ def write(out: Path) -> list[Match]:
     if not list((out / "source").glob("*/*.ipynb")):
         raise FileNotFoundError(f"no master notebooks in {out / 'source'}: is {out} a folder `grade` wrote?")
     with gradebook.file_locks(out, ["course", "similarity"]):  # no hand-in half written while read
-        every = collect(out)
+        every, skipped = collect(out)
         found = matches(every)
         with (out / "similarity.csv").open("w", newline="") as file:
             table = csv.writer(file)
@@ -208,5 +216,5 @@ def write(out: Path) -> list[Match]:
             for m in found:
                 one, other = (m.second, m.first) if m.first.who == REFERENCE else (m.first, m.second)
                 table.writerow([m.first.assignment, m.first.exercise, one.who, other.who, m.score])
-        (out / "similarity.html").write_text(render(every, found))
+        (out / "similarity.html").write_text(render(every, found, skipped))
     return found
