@@ -25,6 +25,8 @@ SOLUTION_CELL_TIMEOUT = 300
 # The kernel's own log (ipykernel warns that loopback TCP is unencrypted) is
 # noise to a maintainer; cell errors and stderr still reach the notebook.
 QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
+MODEL_ANSWER_NOTE = ("*A written answer, graded by hand. Its model answer is not published with the solutions: "
+                     "instructors find it in the master, `source/{assignment}/{assignment}.ipynb`.*")
 
 
 def read_master(assignment: str) -> nbformat.NotebookNode:
@@ -82,13 +84,23 @@ def strip_solution_markers(nb: nbformat.NotebookNode) -> None:
             cell.source = "\n".join(kept)
 
 
+def without_model_answers(nb: nbformat.NotebookNode, assignment: str) -> None:
+    """Written answers graded by hand: a note in place of each model answer, which stays in the
+    master (the instructor's copy), not in the solutions students read."""
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade"):
+            cell.source = MODEL_ANSWER_NOTE.format(assignment=assignment)
+
+
 def unexecuted_solution(assignment: str, master: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """MASTER as a student who got everything right would hand it in:
-    answers in place, hidden tests and the instructor's rubric removed."""
+    answers in place, hidden tests, the instructor's rubric and model written answers removed."""
     nb = copy.deepcopy(master)
     resources = {"nbgrader": {"assignment": assignment, "notebook": assignment}}
     nb, _ = ClearHiddenTests().preprocess(nb, copy.deepcopy(resources))
     nb, _ = ClearMarkScheme().preprocess(nb, copy.deepcopy(resources))
+    without_model_answers(nb, assignment)
     strip_solution_markers(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":

@@ -6,6 +6,7 @@ One thin function, `grade`, calls the steps in order, each a module of its own:
     course      the output folder, an nbgrader course folder, and the release
     autograde   each hand-in in an nbgrader run of its own, its kernel in the sandbox; feedback
     results     gradebook -> rows; table: grades.csv and the summary; lms_export: Canvas, Moodle
+    similarity  answers alike (the published reference's, other students'): similarity.html
 
 `refresh` brings grades.csv, the feedback and the exports up to date after hand
 grading in formgrader. The output folder is an nbgrader course folder
@@ -82,7 +83,7 @@ def grade(run: GradingRun) -> Report:
     from tqdm import tqdm
 
     from rnncourse import nbgrader_run
-    from rnncourse.grading import autograde, course, gradebook, intake, isolation, repair, results
+    from rnncourse.grading import autograde, course, gradebook, intake, isolation, repair, results, similarity
 
     out, db_url, log = run.out, run.db_url, run.log
     # A sandbox that is asked for must be in force: never a kernel as root, or one that could remount.
@@ -139,6 +140,8 @@ def grade(run: GradingRun) -> Report:
         rows = [results.row_of(out, job, db_url, released[job.assignment], max_of[job.assignment]) for job in jobs]
         rows, not_graded = with_failures(rows, not_graded + unusable, max_of)
         exports = save(out, db_url, rows, set(max_of), everything)
+        flagged = similarity.write(out)  # flags copied answers; changes no grade
+        log(f"Similarity report: {out / 'similarity.html'} ({len(flagged)} pairs of answers flagged)")
     return Report(rows, not_graded, exports)
 
 
