@@ -865,7 +865,7 @@ CLASSICS: list[Classic] = [
     # 03_bptt: rnn_step_backward
     Classic("rnn_step_backward", "tanh derivative left out", "the derivative of tanh is missing", mutant=(
         'rnn_step_backward: drop operand: "da = dh_t * (1 - h_t ** 2)" -> "da = dh_t"')),
-    Classic("rnn_step_backward", "tanh derivative taken at h_prev", "the derivative uses h_prev", mutant=(
+    Classic("rnn_step_backward", "tanh derivative taken at h_prev", "the slope of tanh is taken at h_prev", mutant=(
         'rnn_step_backward: swap variable: "da = dh_t * (1 - h_t ** 2)" -> "da = dh_t * (1 - h_prev ** 2)"')),
     Classic("rnn_step_backward", "tanh derivative as (1 - h_t) ** 2", "(1 - h_t) ** 2 is not 1 - h_t ** 2", code=(
         "da = dh_t * (1 - h_t) ** 2\n"
@@ -873,13 +873,13 @@ CLASSICS: list[Classic] = [
     Classic("rnn_step_backward", "tanh applied to h_t again", "tanh is applied twice", code=(
         "da = dh_t * (1 - np.tanh(h_t) ** 2)\n"
         "return da @ W_x.T, da @ W_h.T, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)\n")),
-    Classic("rnn_step_backward", "bias gradient not summed over the batch", "summed over the batch (axis 0)",
+    Classic("rnn_step_backward", "bias gradient not summed over the batch", "dB is not summed over the batch",
             mutant='rnn_step_backward: drop method call: "dB = da.sum(axis=0)" -> "dB = da"'),
-    Classic("rnn_step_backward", "bias gradient summed over the nodes", "summed over the batch (axis 0)",
+    Classic("rnn_step_backward", "bias gradient summed over the nodes", "dB is summed over the nodes",
             mutant='rnn_step_backward: change axis: "dB = da.sum(axis=0)" -> "dB = da.sum(axis=1)"'),
     Classic("rnn_step_backward", "W_h not transposed in dh_prev", "W_h is not transposed", mutant=(
         'rnn_step_backward: drop transpose: "dh_prev = da @ W_h.T" -> "dh_prev = da @ W_h"')),
-    Classic("rnn_step_backward", "dW_h from h_t", "dW_h uses h_t instead of h_prev", mutant=(
+    Classic("rnn_step_backward", "dW_h from h_t", "dW_h uses h_t", mutant=(
         'rnn_step_backward: swap variable: "dW_h = h_prev.T @ da" -> "dW_h = h_t.T @ da"')),
     # 03_bptt: two_step_gradients
     Classic("two_step_gradients", "only the last step counted", "only step 2 is counted", code=(
@@ -892,14 +892,14 @@ CLASSICS: list[Classic] = [
     Classic("two_step_gradients", "dL/dh0 without step 1's slope", "its slope 1 - h1**2 is missing",
             code=_TWO_STEP + "return h1 * dL_da2 + h0 * dL_da1, dL_da2 * w_h * w_h\n"),
     # 03_bptt: simple_rnn_backward
-    Classic("simple_rnn_backward", "dW_x overwritten instead of accumulated", "add (+=) each step's gradients",
+    Classic("simple_rnn_backward", "dW_x overwritten instead of accumulated", "add each step's gradients up",
             mutant='simple_rnn_backward: accumulation to overwrite: "self.dW_x += dW_x" -> "self.dW_x = dW_x"'),
-    Classic("simple_rnn_backward", "dB overwritten instead of accumulated", "add (+=) each step's gradients",
+    Classic("simple_rnn_backward", "dB overwritten instead of accumulated", "add each step's gradients up",
             mutant='simple_rnn_backward: accumulation to overwrite: "self.dB += dB" -> "self.dB = dB"'),
     Classic("simple_rnn_backward", "h_{t-1} off by one step (h_t passed as h_prev)", "dW_h uses h_t",
             code=_BACKWARD_WITH("states[:, t], states[:, t]")),
     Classic("simple_rnn_backward", "tanh derivative at h_{t-1} (h_prev passed as h_t)",
-            "tanh' is taken at h_{t-1}", code=_BACKWARD_WITH("h_prev, h_prev")),
+            "tanh's slope is taken at the state the step read", code=_BACKWARD_WITH("h_prev, h_prev")),
     Classic("simple_rnn_backward", "dh_prev not carried back", "carry dh_prev back to the earlier steps",
             code=_BACKWARD_WITH("h_prev, states[:, t]", carried="g[:, t]")),
     Classic("simple_rnn_backward", "weights updated inside backward", "backward changed the weights", code=(
@@ -919,7 +919,7 @@ CLASSICS: list[Classic] = [
         "self.B = self.B - 0.1 * self.dB\n"
         "self.dh0 = dh_next\n"
         "return dx\n")),
-    Classic("simple_rnn_backward", "gradients not reset between calls", "set them to zeros at the start of backward",
+    Classic("simple_rnn_backward", "gradients not reset between calls", "start them from zero in every backward",
             code=(
                 _BACKWARD_HEAD
                 + "if not hasattr(self, 'dW_x'):\n"
@@ -979,7 +979,7 @@ CLASSICS: list[Classic] = [
         'sgd_update: update in place: "layer.B = layer.B - learning_rate * layer.dB" -> '
         '"layer.B -= learning_rate * layer.dB; ..."')),
     # 03_bptt: clip_by_global_norm
-    Classic("clip_by_global_norm", "each array clipped on its own", "each array was clipped on its own", code=(
+    Classic("clip_by_global_norm", "each array clipped on its own", "each array was scaled to norm 1 on its own", code=(
         "global_norm = float(np.sqrt(sum(np.sum(np.square(g)) for g in grads)))\n"
         "clipped = []\n"
         "for g in grads:\n"
@@ -1076,7 +1076,7 @@ CLASSICS: list[Classic] = [
         '"param += self.learning_rate * grads[name]"')),
     Classic(f"{_SNB}._sgd_step", "no clipping", "the gradients were not clipped", mutant=(
         f'{_SNB}._sgd_step: delete "if self.clip_norm is not None"')),
-    Classic(f"{_SNB}._sgd_step", "each array clipped on its own", "each array was clipped on its own", code=(
+    Classic(f"{_SNB}._sgd_step", "each array clipped on its own", "each array was scaled to norm 1 on its own", code=(
         "for name, param in self._parameters().items():\n"
         "    g = grads[name]\n"
         "    if self.clip_norm is not None and np.linalg.norm(g) > self.clip_norm:\n"

