@@ -1076,7 +1076,7 @@ CLASSICS: list[Classic] = [
         '"param += self.learning_rate * grads[name]"')),
     Classic(f"{_SNB}._sgd_step", "no clipping", "the gradients were not clipped", mutant=(
         f'{_SNB}._sgd_step: delete "if self.clip_norm is not None"')),
-    Classic(f"{_SNB}._sgd_step", "each array clipped on its own", "each array was scaled to norm 1 on its own", code=(
+    Classic(f"{_SNB}._sgd_step", "each array clipped on its own", "each array was clipped on its own", code=(
         "for name, param in self._parameters().items():\n"
         "    g = grads[name]\n"
         "    if self.clip_norm is not None and np.linalg.norm(g) > self.clip_norm:\n"
