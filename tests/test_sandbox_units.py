@@ -295,7 +295,7 @@ def test_grading_refuses_a_sandbox_not_in_force(tmp_path, monkeypatch):
 
 def test_the_command_reports_the_bounds(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sandbox, "bwrap_problem", lambda: None)
-    monkeypatch.setattr(grading, "grade", lambda run: [])
+    monkeypatch.setattr(grading, "grade", lambda run: grading.Report([]))
     assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out")]) == 0
     shown = capsys.readouterr().out
     assert "Bounds of each hand-in" in shown
