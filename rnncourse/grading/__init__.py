@@ -83,7 +83,17 @@ def grade(run: GradingRun) -> Report:
     from tqdm import tqdm
 
     from rnncourse import nbgrader_run
-    from rnncourse.grading import autograde, course, gradebook, intake, isolation, repair, results, similarity
+    from rnncourse.grading import (
+        autograde,
+        class_report,
+        course,
+        gradebook,
+        intake,
+        isolation,
+        repair,
+        results,
+        similarity,
+    )
 
     out, db_url, log = run.out, run.db_url, run.log
     # A sandbox that is asked for must be in force: never a kernel as root, or one that could remount.
@@ -142,6 +152,7 @@ def grade(run: GradingRun) -> Report:
         exports = save(out, db_url, rows, set(max_of), everything)
         flagged = similarity.write(out)  # flags copied answers; changes no grade
         log(f"Similarity report: {out / 'similarity.html'} ({len(flagged)} pairs of answers flagged)")
+        log(f"Class report: {class_report.write(out, db_url, everything)}")
     return Report(rows, not_graded, exports)
 
 
@@ -183,7 +194,7 @@ def refresh(run: GradingRun) -> Report:
     """Bring OUT/grades.csv, the feedback and the LMS exports up to date with the gradebook
     (the points and comments graded by hand in formgrader)."""
     from rnncourse import nbgrader_run
-    from rnncourse.grading import autograde, course, gradebook, results, table
+    from rnncourse.grading import autograde, class_report, course, gradebook, results, table
 
     out, db_url = run.out, run.db_url
     if not (out / "grades.csv").is_file():
@@ -207,6 +218,7 @@ def refresh(run: GradingRun) -> Report:
         max_of = results.maxima(db_url, assignments)
         rows = [results.refreshed(row, db_url, max_of.get(row.assignment)) for row in rows]
         exports = save(out, db_url, rows, set(max_of), config.assignments())
+        run.log(f"Class report: {class_report.write(out, db_url, config.assignments())}")
     return Report(rows, [], exports)
 
 

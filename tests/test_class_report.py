@@ -1,0 +1,96 @@
+"""The class report: each graded cell's score distribution and the mistakes most students
+made, named as the notebook names them; counted only where the judge took points off,
+and read in a headless browser as an instructor opens it.
+"""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from rnncourse import config, grading
+from rnncourse.grading import class_report, gradebook, sandbox
+from tests import browser
+from tests import handin_corpus as corpus
+
+NO_BIAS = '''def rnn_step_forward(x_t, h_prev, W_x, W_h, B):
+    """One time step of a simple RNN, for a whole batch."""
+    return np.tanh(x_t @ W_x + h_prev @ W_h)
+'''
+# A right answer whose self-check claims a mistake it does not make.
+FORGED = '''def check_array(*args, **kwargs):
+    raise AssertionError("h_t is wrong: the bias B is not added")'''
+# The class: three students forget the bias, one tanh; two are right, one of them forging a message.
+CLASS = {"ann": NO_BIAS, "bob": NO_BIAS, "cid": NO_BIAS, "dee": corpus.NO_TANH, "eve": None, "fay": "forged"}
+
+
+def test_a_self_check_message_counts_only_where_the_exercise_lost_points():
+    check = nbformat.v4.new_code_cell("", metadata={"nbgrader": {"grade_id": "test_step"}})
+    check.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="h_t is wrong: the bias is missing",
+                                            traceback=[])]
+    hidden = nbformat.v4.new_code_cell("", metadata={"nbgrader": {"grade_id": "test_step_hidden"}})
+    nb = nbformat.v4.new_notebook(cells=[check, hidden])
+    assert class_report.mistakes_of(nb, {"test_step_hidden"}) == {("step", "h_t is wrong: the bias is missing")}
+    assert class_report.mistakes_of(nb, set()) == set()
+
+
+def test_a_generic_message_gives_way_to_the_mistakes_the_judge_named():
+    check = nbformat.v4.new_code_cell("", metadata={"nbgrader": {"grade_id": "test_step"}})
+    check.outputs = [nbformat.v4.new_output("error", ename="AssertionError", traceback=[],
+                                            evalue="h_t is wrong: at index (0, 1) expected 0.5, got 0.7")]
+    hidden = nbformat.v4.new_code_cell("", metadata={"nbgrader": {"grade_id": "test_step_hidden"}, "rnncourse": {
+        "judge": {"failed": ["shape (2, 3) is wrong: tanh is not applied", "shape (5, 1) is wrong: at index (0, 0) "
+                             "expected 1, got 2"]}}})
+    nb = nbformat.v4.new_notebook(cells=[check, hidden])
+    assert class_report.mistakes_of(nb, {"test_step_hidden"}) == {("step", "tanh is not applied")}
+
+
+def test_what_a_student_wrote_is_escaped():
+    summary = class_report.Assignment("01_forward", students=1)
+    summary.cells["test_step_hidden"] = class_report.Cell("test_step_hidden", 4.0, False, [0.0])
+    summary.mistakes[("step", "<script>alert(1)</script>")] = 1
+    page = class_report.render([summary])
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    if corpus.ASSIGNMENT not in config.assignments():
+        pytest.skip("01_forward is not in source/")
+    tmp = tmp_path_factory.mktemp("class")
+    handins = tmp / "handins"
+    handins.mkdir()
+    for student, answer in CLASS.items():
+        nb = corpus.answered(rnn_step_forward=answer) if answer not in (None, "forged") else corpus.answered()
+        if answer == "forged":
+            nb = corpus.with_cell(nb, "rnn_step_forward", FORGED)
+        nbformat.write(nb, handins / f"{student}_{corpus.ASSIGNMENT}.ipynb")
+    out = tmp / "out"
+    grading.grade(grading.GradingRun(handins, out, sandboxed=sandbox.bwrap_problem() is None, cell_timeout=20,
+                                     timeout=600, assignments=[corpus.ASSIGNMENT], workers=2,
+                                     log=lambda *args: None))
+    return out
+
+
+@pytest.mark.slow
+def test_the_report_counts_each_mistake_once_per_student(graded):
+    report = {a.name: a for a in class_report.collect(graded, gradebook.resolve_url(None, graded),
+                                                      [corpus.ASSIGNMENT])}[corpus.ASSIGNMENT]
+    assert report.students == len(CLASS)
+    counts = {message: n for (exercise, message), n in report.mistakes.items() if exercise == "rnn_step_forward"}
+    bias = [n for message, n in counts.items() if "the bias B is not added" in message]
+    tanh = [n for message, n in counts.items() if "tanh is not applied" in message]
+    assert bias == [3] and tanh == [1], counts  # fay's forged message is not counted: she lost no points
+    step = report.cells["test_rnn_step_forward_hidden"]
+    assert len(step.scores) == len(CLASS) and sum(s == step.max_score for s in step.scores) == 2
+
+
+@pytest.mark.slow
+def test_the_report_reads_in_a_browser(graded):
+    page = graded / class_report.REPORT
+    with browser.chromium() as driver:
+        driver.get(page.as_uri())
+        assert driver.title == "Class report"
+        pictures = driver.find_elements("css selector", "img")
+        assert pictures and all(driver.execute_script("return arguments[0].naturalWidth", p) > 100 for p in pictures)
+        mistakes = [item.text for item in driver.find_elements("css selector", "ol.mistakes li")]
+        assert mistakes[0].startswith("rnn_step_forward:") and mistakes[0].endswith("3 students"), mistakes
