@@ -96,6 +96,9 @@ def filled(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
     last = max((i for i, cell in enumerate(nb.cells) if has_region(cell)), default=-1)
     if last < 0:
         return nb
+    import matplotlib
+
+    matplotlib.use("Agg")  # the master's pictures are drawn in this process: no window
     import matplotlib.pyplot as plt
 
     namespace: dict = {"__name__": "__main__"}

@@ -69,7 +69,6 @@ def _forkserver() -> multiprocessing.context.ForkServerContext:
     global _context
     if _context is None:
         os.environ["PATH"] = environment()["PATH"]  # the forkserver, and so every run, inherits it
-        os.environ.setdefault("MPLBACKEND", "Agg")  # the judge's reference runs draw nothing
         _context = multiprocessing.get_context("forkserver")
         _context.set_forkserver_preload(PRELOAD)
     return _context

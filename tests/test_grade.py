@@ -215,7 +215,10 @@ def test_cheat_earns_nothing(batch, student):
     row, twin = rows[student], rows[twins[student]]
     assert row.score == twin.score, row.note
     if student.startswith("patch"):
-        assert row.status == "graded" and "suspicious code in" in row.note
+        # isinstance made to say yes to everything breaks IPython's own machinery too: on a busy
+        # machine a cell of it may run into the time limit. It still earns nothing.
+        assert row.status in (("graded", "timed out") if student == "patch_builtins" else ("graded",)), row.note
+        assert "suspicious code in" in row.note
 
 
 def test_suspicious_code_is_reported_not_removed(batch):

@@ -323,7 +323,7 @@ def test_grade_writes_the_report_and_changes_no_grade(tmp_path):
     out = tmp_path / "graded"
     no_sandbox = sandbox.bwrap_problem()
     rows = grading.grade(grading.GradingRun(handins, out, sandboxed=no_sandbox is None, assignments=[step.assignment],
-                                            workers=2, log=lambda *args: None))
+                                            workers=2, log=lambda *args: None)).rows
     assert {(row.student, row.score == row.max_score) for row in rows} == {("ada", True), ("ben", True), ("cleo", True)}
     with (out / "similarity.csv").open() as file:
         flagged = {(r["exercise"], r["student"], r["other"]) for r in csv.DictReader(file)}

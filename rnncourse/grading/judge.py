@@ -119,6 +119,9 @@ def definitions_only(source: str) -> str:
 def expected(master: nbformat.NotebookNode, seed: int) -> dict[str, list[dict]]:
     """Each judged cell's records from the reference answers (every solution cell, and the
     definitions of the locked cells before it), for SEED."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # what the reference draws stays in this process (no window, nothing shown)
     with contextlib.redirect_stdout(io.StringIO()):  # what the reference prints is not a record
         return _expected(master, seed)
 
