@@ -44,9 +44,6 @@ REBIND["pickle_payload"] = "import pickle\npickle.loads({!r})".format(
     pickle.dumps(_Exec(f"import numpy; numpy.allclose = {ALWAYS}; numpy.array_equal = {ALWAYS}")))
 
 # Hooks installed now that act later, while the hidden tests run.
-# Hooks that act on a timer or in a thread: what they hit depends on when they fire, so their
-# notes may differ from one run to the next (their scores never exceed the honest twin's).
-RACY = {"signal", "thread", "timer"}
 HOOKS = {
     "settrace": f"""import sys
 def tracer(frame, event, arg):

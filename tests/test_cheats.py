@@ -2,7 +2,7 @@
 honest twin does not, and a table of memorised outputs is worth nothing on a run's fresh inputs.
 
 One batch holds the cheats (tests/cheat_corpus.py), their honest twins and two table lookups,
-graded with two workers; the notebook-01 part is graded again with one worker.
+graded with two workers.
 """
 from __future__ import annotations
 
@@ -65,14 +65,14 @@ def grade(folder: Path, out: Path, workers: int) -> dict[str, results.Row]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> tuple[dict[str, results.Row], dict[str, results.Row], Path]:
+def graded(tmp_path_factory) -> tuple[dict[str, results.Row], Path]:
     tmp = tmp_path_factory.mktemp("cheats")
-    everything, first_notebook = tmp / "all", tmp / "01"
     for student, (assignment, nb) in handins().items():
-        for folder in [everything] + ([first_notebook] if assignment == "01_forward" else []):
-            folder.mkdir(exist_ok=True)
-            nbformat.write(nb, folder / f"{student}_{assignment}.ipynb")
-    return grade(everything, tmp / "out-2", workers=2), grade(first_notebook, tmp / "out-1", workers=1), tmp / "out-2"
+        (tmp / "all").mkdir(exist_ok=True)
+        nbformat.write(nb, tmp / "all" / f"{student}_{assignment}.ipynb")
+    # Two workers, as an instructor grades; that one and two give the same rows is
+    # test_grade_scale's to show.
+    return grade(tmp / "all", tmp / "out", workers=2), tmp / "out"
 
 
 def score(rows: dict[str, results.Row], student: str, assignment: str, honest: bool = True) -> float:
@@ -95,14 +95,13 @@ def test_the_corpus_covers_every_notebook_and_kind():
 
 @pytest.mark.parametrize("student", sorted(CHEATS))
 def test_a_cheat_scores_no_more_than_its_honest_twin(graded, student):
-    two_workers, one_worker, _ = graded
+    rows, _ = graded
     assignment, _, twin = CHEATS[student]
-    for rows in (two_workers, one_worker) if assignment == "01_forward" else (two_workers,):
-        assert score(rows, student, assignment, honest=False) <= score(rows, twin, assignment), rows[student].note
+    assert score(rows, student, assignment, honest=False) <= score(rows, twin, assignment), rows[student].note
 
 
 def test_honest_twins_score_as_their_mistake_says(graded):
-    rows, _, _ = graded
+    rows, _ = graded
     # A wrong answer costs its own exercise only: the later ones are graded with the reference's.
     # The points graded automatically: the maximum less the written answers, which wait for a hand grade.
     full = {a: rows[s].max_score - rows[s].waiting for s, (a, _) in cheat_corpus.twins().items()}
@@ -112,17 +111,8 @@ def test_honest_twins_score_as_their_mistake_says(graded):
     assert rows["stub04"].score == full["04_classifier"] - 4
 
 
-def test_one_and_two_workers_give_the_same_rows(graded):
-    two_workers, one_worker, _ = graded
-    for student, row in one_worker.items():
-        if student.startswith("hook") and student.split("_", 1)[1] in cheat_corpus.RACY:
-            continue
-        assert (row.score, row.status, row.note) == (two_workers[student].score, two_workers[student].status,
-                                                     two_workers[student].note), student
-
-
 def test_memorised_outputs_earn_nothing_on_fresh_inputs(graded):
-    rows, _, _ = graded
+    rows, _ = graded
     # The table would have worked had the inputs been known (the same seed): the attack is real ...
     assert score(rows, "lookup_knows_the_seed", "01_forward") > score(rows, "empty01", "01_forward")
     # ... but a table of any other run's outputs scores no more than an empty notebook.
