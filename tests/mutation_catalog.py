@@ -795,6 +795,16 @@ CLASSICS: list[Classic] = [
         "self.B = np.zeros(n_nodes)\n")),
     Classic("SimpleRNN.__init__", "B not zeros", "B should start at zero", mutant=(
         'SimpleRNN.__init__: swap function: "self.B = np.zeros(n_nodes)" -> "self.B = np.ones(n_nodes)"')),
+    Classic("SimpleRNN.__init__", "W_h drawn before W_x", "W_h is drawn before W_x", code=(
+        "rng = np.random.default_rng(random_state)\n"
+        "self.W_h = sigma * rng.standard_normal((n_nodes, n_nodes))\n"
+        "self.W_x = sigma * rng.standard_normal((n_features, n_nodes))\n"
+        "self.B = np.zeros(n_nodes)\n")),
+    Classic("SimpleRNN.__init__", "NumPy's legacy global generator", "NumPy's old global generator", code=(
+        "np.random.seed(random_state)\n"
+        "self.W_x = sigma * np.random.randn(n_features, n_nodes)\n"
+        "self.W_h = sigma * np.random.randn(n_nodes, n_nodes)\n"
+        "self.B = np.zeros(n_nodes)\n")),
     # 01_forward: SimpleRNN.forward
     Classic("SimpleRNN.forward", "h0 ignored", "h0 is ignored", mutant=(
         "SimpleRNN.forward: conditional to its 'if' value: "
@@ -879,6 +889,10 @@ CLASSICS: list[Classic] = [
             mutant='rnn_step_backward: change axis: "dB = da.sum(axis=0)" -> "dB = da.sum(axis=1)"'),
     Classic("rnn_step_backward", "W_h not transposed in dh_prev", "W_h is not transposed", mutant=(
         'rnn_step_backward: drop transpose: "dh_prev = da @ W_h.T" -> "dh_prev = da @ W_h"')),
+    Classic("rnn_step_backward", "the pre-activation recomputed without B", "the pre-activation is recomputed",
+            code=(
+                "da = dh_t * (1 - np.tanh(x_t @ W_x + h_prev @ W_h) ** 2)\n"
+                "return da @ W_x.T, da @ W_h.T, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)\n")),
     Classic("rnn_step_backward", "dW_h from h_t", "dW_h uses h_t", mutant=(
         'rnn_step_backward: swap variable: "dW_h = h_prev.T @ da" -> "dW_h = h_t.T @ da"')),
     # 03_bptt: two_step_gradients
@@ -979,6 +993,9 @@ CLASSICS: list[Classic] = [
         'sgd_update: update in place: "layer.B = layer.B - learning_rate * layer.dB" -> '
         '"layer.B -= learning_rate * layer.dB; ..."')),
     # 03_bptt: clip_by_global_norm
+    Classic("clip_by_global_norm", "clipped by value", "that is clipping by value", code=(
+        "global_norm = float(np.sqrt(sum(np.sum(np.square(g)) for g in grads)))\n"
+        "return [np.clip(g, -max_norm, max_norm) for g in grads], global_norm\n")),
     Classic("clip_by_global_norm", "each array clipped on its own", "each array was scaled to norm 1 on its own", code=(
         "global_norm = float(np.sqrt(sum(np.sum(np.square(g)) for g in grads)))\n"
         "clipped = []\n"
@@ -1049,6 +1066,11 @@ CLASSICS: list[Classic] = [
                 'grads = {"W_x": self.rnn_.dW_x, "W_h": self.rnn_.dW_h, "B": self.rnn_.dB,\n'
                 '         "W_y": h.T @ dlogits, "B_y": dlogits}\n'
                 "return loss, grads\n")),
+    Classic(f"{_SNB}._loss_and_gradients", "the layer's backward never called", "self.rnn_.backward", code=(
+        "h_last = self.rnn_.forward(X)\n"
+        "loss, dlogits = cross_entropy(h_last @ self.W_y_ + self.B_y_, y_index)\n"
+        "return loss, {'W_y': h_last.T @ dlogits, 'B_y': dlogits.sum(axis=0), 'W_x': np.zeros_like(self.rnn_.W_x),\n"
+        "              'W_h': np.zeros_like(self.rnn_.W_h), 'B': np.zeros_like(self.rnn_.B)}\n")),
     Classic(f"{_SNB}._loss_and_gradients", "W_y not transposed in dh", "W_y_ is not transposed", mutant=(
         f'{_SNB}._loss_and_gradients: drop transpose: "self.rnn_.backward(dlogits @ self.W_y_.T)" -> '
         '"self.rnn_.backward(dlogits @ self.W_y_)"')),
