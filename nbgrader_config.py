@@ -18,6 +18,14 @@ c.LimitOutput.max_traceback = 50
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
+# The term: due dates, set here and nowhere else. `rnncourse grade` puts them in the gradebook,
+# where nbgrader compares them with each hand-in's submission time; nbgrader's penalty for a late
+# hand-in is none unless set ("zero": a late hand-in scores 0).
+# c.Term.due_dates = {"01_forward": "2025-10-06 23:59 Europe/Berlin", "02_small_array": "2025-10-13 23:59 UTC"}
+# c.LateSubmissionPlugin.penalty_method = "zero"
+# The time zone of the times in an LMS's zips, when they do not say (default: this machine's).
+# c.Term.lms_timezone = "Europe/Berlin"
+
 # How the course grades (an Execute that survives a dead kernel, feedback without the
 # hidden tests' code): the same for plain `nbgrader autograde` and `rnncourse grade`.
 from rnncourse.grading import settings  # noqa: E402

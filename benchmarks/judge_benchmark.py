@@ -21,7 +21,8 @@ import tempfile
 from pathlib import Path
 
 from rnncourse import config, nbgrader_run
-from rnncourse.grading import sandbox
+from rnncourse.grading import isolation, sandbox
+from rnncourse.grading.bounds import Limits
 
 IN_KERNEL = ["--JudgeSetup.enabled=False", "--Judge.enabled=False"]
 
@@ -48,11 +49,10 @@ def course(folder: Path, rev: str | None, assignments: list[str]) -> Path:
 
 
 def autograde_seconds(folder: Path, assignment: str, options: list[str], sandboxed: bool) -> float:
-    with tempfile.TemporaryDirectory(prefix="rnnb-") as run_dir:
-        env = sandbox.write_kernel_spec(Path(run_dir), sandboxed)
+    with isolation.handin(Limits(), sandboxed) as space:     # confined as grade confines a hand-in
         args = ["autograde", assignment, "--student", "reference", "--create", "--force", "--Execute.timeout=120",
-                "--JudgeSetup.run_seed=1", *options, *sandbox.kernel_options(Path(run_dir))]
-        done = nbgrader_run.check(nbgrader_run.run(folder, args, env, 900), folder)
+                "--JudgeSetup.run_seed=1", *options, *space.options]
+        done = nbgrader_run.check(nbgrader_run.run(folder, args, space.env, 900), folder)
     return done.seconds
 
 

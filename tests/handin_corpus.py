@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 
 import nbformat
 
@@ -294,6 +295,40 @@ def index_by_source(nb: nbformat.NotebookNode, start: str) -> int:
     return next(i for i, c in enumerate(nb.cells) if c.source.startswith(start))
 
 
+def without_docstrings(source: str) -> str:
+    """SOURCE with its functions' docstrings left out, as a student might write it."""
+    return re.sub(r'\n(\s+)"""(?:.|\n)*?"""\n', "\n", source)
+
+
+def one_cell() -> nbformat.NotebookNode:
+    """Both exercises written in the first exercise cell, the second exercise cell deleted."""
+    nb = answered()
+    reference = reference_answers()
+    nb.cells[index_of(nb, "rnn_step_forward")].source = reference["rnn_step_forward"] + "\n\n" + reference["simple_rnn"]
+    del nb.cells[index_of(nb, "simple_rnn")]
+    return nb
+
+
+def no_docstring() -> nbformat.NotebookNode:
+    """A Colab hand-in whose rnn_step_forward was written without its docstring."""
+    answer = without_docstrings(reference_answers()["rnn_step_forward"])
+    assert '"""' not in answer, "the reference's docstring changed: update the corpus"
+    return colab(answered(rnn_step_forward=answer))
+
+
+def logs() -> nbformat.NotebookNode:
+    """A correct answer that logs a warning (logging writes it to stderr)."""
+    answer = reference_answers()["rnn_step_forward"].replace(
+        "    return np.tanh(a_t)", "    import logging\n    logging.warning('step done')\n    return np.tanh(a_t)")
+    assert "logging" in answer, "the reference's last line changed: update the corpus"
+    return answered(rnn_step_forward=answer)
+
+
+def encoded(nb: nbformat.NotebookNode, encoding: str) -> bytes:
+    """NB saved in ENCODING, with a byte-order mark (a UTF-8 editor's, or PowerShell's `>`)."""
+    return nbformat.writes(nb).encode(encoding)
+
+
 def truncated() -> str:
     """A file cut short in the middle of its JSON."""
     text = nbformat.writes(answered())
@@ -326,6 +361,10 @@ def cases(out_dir: str, port: int) -> tuple[dict[str, nbformat.NotebookNode | st
         "big_output": with_cell(full, "rnn_step_forward", BIG_OUTPUT),
         "warns": answered(rnn_step_forward=WARNS),
         "truncated": truncated(),
+        # honest work, saved or written in an unusual way
+        "one_cell": one_cell(), "no_docstring": no_docstring(), "logs": logs(),
+        "bom": encoded(full, "utf-8-sig"), "utf16": encoded(full, "utf-16"),
+        "twice": full,  # uploaded twice (see write_twice)
         # cheats
         "patch_allclose": with_cell(wrong1, "rnn_step_forward", PATCH_ALLCLOSE),
         "patch_testing": with_cell(wrong1, "rnn_step_forward", PATCH_TESTING),
@@ -344,6 +383,8 @@ def cases(out_dir: str, port: int) -> tuple[dict[str, nbformat.NotebookNode | st
         "syntax_error": "stub1", "infinite_loop": "full", "stubborn_loop": "full", "long_sleep": "full",
         "sys_exit": "full", "os_exit": "full", "exit_in_answer": "stub1", "crash": "full", "memory_bomb": "full",
         "big_output": "full", "warns": "full",
+        "one_cell": "full", "no_docstring": "full", "logs": "full", "bom": "full", "utf16": "full",
+        "twice": "full",
         "patch_allclose": "wrong1", "patch_testing": "wrong1", "patch_builtins": "wrong1", "patch_helper": "wrong1",
         "patch_dynamic": "wrong1", "always_equal": "stub1", "zz_intruder": "stub1", "network": "wrong1",
     }
@@ -357,8 +398,14 @@ def file_name(student: str) -> str:
     return f"{student}_{ASSIGNMENT}.ipynb"
 
 
+def write_twice(folder, student: str = "twice") -> None:
+    """A second, identical copy of STUDENT's hand-in, as a browser names a second download."""
+    first = folder / file_name(student)
+    first.with_name(first.stem + " (1).ipynb").write_bytes(first.read_bytes())
+
+
 def write(handins: dict, folder) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for student, nb in handins.items():
-        text = nb if isinstance(nb, str) else nbformat.writes(nb)
-        (folder / file_name(student)).write_text(text)
+        data = nb if isinstance(nb, bytes) else (nb if isinstance(nb, str) else nbformat.writes(nb)).encode()
+        (folder / file_name(student)).write_bytes(data)

@@ -365,6 +365,23 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
             "return np.vstack([layer.forward(x[[i]], h0=starts[i]) for i in range(len(x))])\n"
         ),
     },
+    "two_step_gradients": {
+        "the slopes from the pre-activations, a float each": (
+            "a1 = x1 * w_x + h0 * w_h + b\n"
+            "h1 = np.tanh(a1)\n"
+            "a2 = x2 * w_x + h1 * w_h + b\n"
+            "slope1, slope2 = 1 - np.tanh(a1) ** 2, 1 - np.tanh(a2) ** 2\n"
+            "dL_dh1 = slope2 * w_h\n"
+            "return float(slope2 * h1 + dL_dh1 * slope1 * h0), float(dL_dh1 * slope1 * w_h)\n"
+        ),
+        "math.tanh, the gradient of the last step first": (
+            "import math\n"
+            "h1 = math.tanh(x1 * w_x + h0 * w_h + b)\n"
+            "h2 = math.tanh(x2 * w_x + h1 * w_h + b)\n"
+            "back = (1 - h2 * h2) * w_h * (1 - h1 * h1)\n"
+            "return h1 * (1 - h2 * h2) + h0 * back, back * w_h\n"
+        ),
+    },
     "rnn_step_backward": {
         "einsum, np.square": (
             "da = dh_t * (1.0 - np.square(h_t))\n"
@@ -530,6 +547,18 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
             "return out\n"
         ),
     },
+    "one_sample_gradient": {
+        "the one-hot vector subtracted": (
+            "return softmax(z.reshape(1, -1))[0] - np.eye(len(z))[y]\n"
+        ),
+        "exp written out, a float copy": (
+            "e = np.exp(z - z.max())\n"
+            "dz = e / e.sum()\n"
+            "dz = dz.astype(float)\n"
+            "dz[y] = dz[y] - 1.0\n"
+            "return dz\n"
+        ),
+    },
     "cross_entropy": {
         "a one-hot matrix, logsumexp by hand": (
             "n = len(y)\n"
@@ -663,6 +692,7 @@ VISIBLE_CHECK = {
     "small_arrays": "test_small_arrays",
     "forward_trace": "test_forward_trace",
     "forward_one_by_one": "test_forward_one_by_one",
+    "two_step_gradients": "test_two_step_gradients",
     "rnn_step_backward": "test_rnn_step_backward",
     "simple_rnn_backward": "test_simple_rnn_backward",
     "numerical_gradient": "test_numerical_gradient",
@@ -670,6 +700,7 @@ VISIBLE_CHECK = {
     "sgd_update": "test_sgd_update",
     "clip_by_global_norm": "test_clip_by_global_norm",
     "softmax": "test_softmax",
+    "one_sample_gradient": "test_one_sample_gradient",
     "cross_entropy": "test_cross_entropy",
     "ScratchSimpleRNNClassifier._loss_and_gradients": "test_loss_and_gradients",
     "ScratchSimpleRNNClassifier._sgd_step": "test_sgd_step",
@@ -693,6 +724,12 @@ _STEP_BW = (
     "h_prev = states[:, t - 1] if t > 0 else self.h0\n"
     "dx[:, t], dh_next, dW_x, dW_h, dB = rnn_step_backward(\n"
     "    g[:, t] + dh_next, x[:, t], h_prev, states[:, t], self.W_x, self.W_h)\n"
+)
+_TWO_STEP = (
+    "h1 = np.tanh(x1 * w_x + h0 * w_h + b)\n"
+    "h2 = np.tanh(x2 * w_x + h1 * w_h + b)\n"
+    "dL_da2 = 1 - h2 ** 2\n"
+    "dL_da1 = dL_da2 * w_h * (1 - h1 ** 2)\n"
 )
 _BACKWARD_HEAD = (
     "x, states = self.x, self.states\n"
@@ -730,25 +767,28 @@ CLASSICS: list[Classic] = [
     Classic("rnn_step_forward", "W_h used transposed", "W_h is used transposed", mutant=(
         'rnn_step_forward: add transpose: "a_t = x_t @ W_x + h_prev @ W_h + B" -> '
         '"a_t = x_t @ W_x + h_prev @ W_h.T + B"')),
-    Classic("rnn_step_forward", "recurrent term left out", "the recurrent term h_prev @ W_h is missing", mutant=(
+    Classic("rnn_step_forward", "recurrent term left out",
+            "the recurrent term (h_prev times W_h) is missing", mutant=(
         'rnn_step_forward: drop operand: "a_t = x_t @ W_x + h_prev @ W_h + B" -> "a_t = x_t @ W_x + B"')),
     Classic("rnn_step_forward", "sigmoid instead of tanh", "this is the sigmoid", mutant=(
         'rnn_step_forward: activation to sigmoid: "return np.tanh(a_t)" -> "return 1 / (1 + np.exp(-a_t))"')),
     Classic("rnn_step_forward", "tanh not applied", "tanh is not applied", mutant=(
         'rnn_step_forward: drop call: "return np.tanh(a_t)" -> "return a_t"')),
     # 01_forward: SimpleRNN.__init__
-    Classic("SimpleRNN.__init__", "sigma ignored (W_h)", "multiply the standard Gaussian draws by sigma", mutant=(
+    Classic("SimpleRNN.__init__", "sigma ignored (W_h)",
+            "the standard Gaussian draws are not multiplied by sigma", mutant=(
         'SimpleRNN.__init__: drop operand: "self.W_h = sigma * rng.standard_normal((n_nodes, n_nodes))" -> '
         '"self.W_h = rng.standard_normal((n_nodes, n_nodes))"')),
-    Classic("SimpleRNN.__init__", "sigma ignored (W_x)", "multiply the standard Gaussian draws by sigma", mutant=(
+    Classic("SimpleRNN.__init__", "sigma ignored (W_x)",
+            "the standard Gaussian draws are not multiplied by sigma", mutant=(
         'SimpleRNN.__init__: drop operand: "self.W_x = sigma * rng.standard_normal((n_features, n_nodes))" -> '
         '"self.W_x = rng.standard_normal((n_features, n_nodes))"')),
-    Classic("SimpleRNN.__init__", "the variance used as the scale", "the variance sigma**2", code=(
+    Classic("SimpleRNN.__init__", "the variance used as the scale", "or by the variance sigma**2", code=(
         "rng = np.random.default_rng(random_state)\n"
         "self.W_x = sigma ** 2 * rng.standard_normal((n_features, n_nodes))\n"
         "self.W_h = sigma ** 2 * rng.standard_normal((n_nodes, n_nodes))\n"
         "self.B = np.zeros(n_nodes)\n")),
-    Classic("SimpleRNN.__init__", "random_state not used", "use rng = np.random.default_rng(random_state)", code=(
+    Classic("SimpleRNN.__init__", "random_state not used", "the generator should be made from random_state", code=(
         "rng = np.random.default_rng()\n"
         "self.W_x = sigma * rng.standard_normal((n_features, n_nodes))\n"
         "self.W_h = sigma * rng.standard_normal((n_nodes, n_nodes))\n"
@@ -841,6 +881,16 @@ CLASSICS: list[Classic] = [
         'rnn_step_backward: drop transpose: "dh_prev = da @ W_h.T" -> "dh_prev = da @ W_h"')),
     Classic("rnn_step_backward", "dW_h from h_t", "dW_h uses h_t instead of h_prev", mutant=(
         'rnn_step_backward: swap variable: "dW_h = h_prev.T @ da" -> "dW_h = h_t.T @ da"')),
+    # 03_bptt: two_step_gradients
+    Classic("two_step_gradients", "only the last step counted", "only step 2 is counted", code=(
+        _TWO_STEP + "return h1 * dL_da2, dL_da1 * w_h\n")),
+    Classic("two_step_gradients", "the state written instead of the state read", "the state the step wrote",
+            code=_TWO_STEP + "return h2 * dL_da2 + h1 * dL_da1, dL_da1 * w_h\n"),
+    Classic("two_step_gradients", "tanh's slopes left out", "the slopes of tanh are missing", code=(
+        "h1 = np.tanh(x1 * w_x + h0 * w_h + b)\n"
+        "return h1 + h0 * w_h, w_h * w_h\n")),
+    Classic("two_step_gradients", "dL/dh0 without step 1's slope", "its slope 1 - h1**2 is missing",
+            code=_TWO_STEP + "return h1 * dL_da2 + h0 * dL_da1, dL_da2 * w_h * w_h\n"),
     # 03_bptt: simple_rnn_backward
     Classic("simple_rnn_backward", "dW_x overwritten instead of accumulated", "add (+=) each step's gradients",
             mutant='simple_rnn_backward: accumulation to overwrite: "self.dW_x += dW_x" -> "self.dW_x = dW_x"'),
@@ -959,6 +1009,20 @@ CLASSICS: list[Classic] = [
         "logits -= np.max(logits, axis=1, keepdims=True)\n"
         "exp = np.exp(logits)\n"
         "return exp / np.sum(exp, axis=1, keepdims=True)\n")),
+    # 04_classifier: one_sample_gradient
+    Classic("one_sample_gradient", "the true class's term left out", "the true class's term is missing",
+            code="return softmax(z[None, :])[0]\n"),
+    Classic("one_sample_gradient", "the sign flipped", "the sign is wrong",
+            code="return np.eye(len(z))[y] - softmax(z[None, :])[0]\n"),
+    Classic("one_sample_gradient", "log of the sum not differentiated", "the second term is missing",
+            code="return -np.eye(len(z))[y]\n"),
+    Classic("one_sample_gradient", "1 subtracted everywhere", "1 is subtracted from every logit",
+            code="return softmax(z[None, :])[0] - 1\n"),
+    Classic("one_sample_gradient", "z changed in place", "one_sample_gradient changed z", code=(
+        "z -= z.max()\n"
+        "dz = softmax(z[None, :])[0]\n"
+        "dz[y] -= 1\n"
+        "return dz\n")),
     # 04_classifier: cross_entropy
     Classic("cross_entropy", "sum over the batch, not the mean", "this is the sum over the batch", mutant=(
         'cross_entropy: swap function: "loss = -np.mean(log_p[rows, y])" -> "loss = -np.sum(log_p[rows, y])"')),

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from rnncourse import build, config, provided
-from tests.conftest import ASSIGNMENTS, grade_id, read_notebook, student_notebook_path
+from tests.conftest import ASSIGNMENTS, grade_id, read_notebook, solution_notebook_path, student_notebook_path
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,27 @@ def test_student_notebook_hides_solutions_and_hidden_tests(assignment):
     for cell in solution_cells:
         released = by_id[grade_id(cell)]
         assert released.source != cell.source, f"exercise {grade_id(cell)} is released with its answer"
+
+
+def test_model_written_answers_are_published_neither_to_students_nor_in_solutions():
+    published = 0
+    for assignment in ASSIGNMENTS:
+        master = read_notebook(config.SOURCE_DIR / assignment / f"{assignment}.ipynb")
+        solution = {grade_id(cell): cell for cell in read_notebook(solution_notebook_path(assignment)).cells}
+        texts = ["\n".join(cell.source for cell in read_notebook(path).cells)
+                 for path in (student_notebook_path(assignment), solution_notebook_path(assignment))]
+        for cell in master.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "markdown" or not (meta.get("solution") and meta.get("grade")):
+                continue
+            published += 1
+            model = [line.strip() for line in cell.source.splitlines() if len(line.strip()) > 30
+                     and "### " not in line]
+            assert model, f"{grade_id(cell)} has no model answer"
+            assert not [line for line in model if any(line in text for text in texts)], \
+                f"{assignment}: the model answer of {grade_id(cell)} is published"
+            assert solution[grade_id(cell)].source == build.MODEL_ANSWER_NOTE.format(assignment=assignment)
+    assert published, "no written answer graded by hand in any master"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

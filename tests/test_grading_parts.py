@@ -3,6 +3,7 @@ dead kernel and caps output, the feedback step that hides hidden tests, the grad
 from __future__ import annotations
 
 import nbformat
+import numpy as np
 import pytest
 
 from rnncourse.build import QUIET_KERNEL
@@ -84,3 +85,74 @@ def test_grades_csv_round_trips(tmp_path):
     rows = [ROW("ann", "01", 7.5, 11, "repaired", "cells were moved, put back; 1 cell of her own kept")]
     results.write_csv(rows, tmp_path / "grades.csv")
     assert results.read_csv(tmp_path / "grades.csv") == rows
+
+
+# ---- the judge's comparison, on records made by judge_runtime itself
+from rnncourse.grading import judge_runtime, verdicts  # noqa: E402
+
+
+def reference_records(*checks) -> list[dict]:
+    """Records as the judge's reference run makes them: CHECKS are (name, value, mistakes)."""
+    run = judge_runtime.Judge("cell", 0)
+    for name, value, mistakes in checks:
+        run.check(name, lambda value=value: value, mistakes=(lambda m=mistakes: m) if mistakes else None)
+    return run.records
+
+
+def kernel_records(*checks) -> list[dict]:
+    """Records as the student's kernel sends them: CHECKS are (name, value)."""
+    sent = []
+    run = judge_runtime.Judge("cell", 0, emit=sent.append, namespace={})
+    for name, value in checks:
+        run.check(name, lambda value=value: value)
+    return sent
+
+
+def problems(reference, got) -> list[str | None]:
+    return [found for _, found in verdicts.decide(reference, got, [], True).checks]
+
+
+def test_the_judge_passes_equal_results_and_names_a_known_mistake():
+    right, wrong = np.arange(6.0).reshape(2, 3), np.zeros((2, 3))
+    reference = reference_records(("a", right, [(wrong, "the bias is not added")]), ("b", 2.5, None))
+    assert problems(reference, kernel_records(("a", right), ("b", 2.5))) == [None, None]
+    assert problems(reference, kernel_records(("a", wrong), ("b", 2.5))) == ["is wrong: the bias is not added", None]
+
+
+def test_checks_of_one_name_are_paired_in_order_and_extra_records_fail():
+    reference = reference_records(("same", np.ones(2), None), ("same", np.zeros(2), None))
+    assert problems(reference, kernel_records(("same", np.ones(2)), ("same", np.zeros(2)))) == [None, None]
+    forged = kernel_records(("same", np.ones(2)), ("same", np.zeros(2)), ("same", np.zeros(2)))
+    assert all("cannot be trusted" in found for found in problems(reference, forged))
+
+
+def test_what_is_not_plain_data_fails():
+    class Liar(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+    reference = reference_records(("a", np.ones(3), None), ("b", 1.0, None), ("c", np.ones(3), None))
+    got = kernel_records(("a", np.ones(3).view(Liar)), ("b", np.ones(3)), ("c", [1.0, 1.0, 1.0]))
+    assert problems(reference, got) == ["should be a NumPy array (np.ndarray), got Liar",
+                                        "should be a number, got an array of shape (3,)",
+                                        "should be a NumPy array (np.ndarray), got a tuple or list"]
+
+
+def test_missing_malformed_and_unanswered_records_fail():
+    reference = reference_records(("a", np.ones(3), None), ("b", np.ones(3), None), ("c", np.ones(3), None))
+    malformed = {"cell": "cell", "check": "b", "value": {"kind": "array", "dtype": "f", "shape": [3], "data": "!!"}}
+    unanswered = kernel_records(("c", None))
+    unanswered[0]["value"] = judge_runtime.error_record(NotImplementedError())
+    assert problems(reference, [malformed] + unanswered) == [
+        "not checked: the cell stopped before it", "is not a readable array",
+        "is not answered yet (raised NotImplementedError)"]
+
+
+def test_the_outputs_give_the_share_of_points_to_nbgrader():
+    outcome = verdicts.decide(reference_records(("a", 1.0, None), ("b", 2.0, None), ("c", 3.0, None)),
+                              kernel_records(("a", 1.0), ("b", 2.0), ("c", 0.0)), [], True)
+    report, score = verdicts.outputs(outcome, 3.0)
+    assert report.text.startswith("Hidden tests: 2 of 3 checks passed (2 of 3 points).")
+    assert score.output_type == "execute_result" and score.data["text/plain"] == "2"
+    assert len(verdicts.outputs(verdicts.decide(reference_records(("a", 1.0, None)),
+                                                kernel_records(("a", 1.0)), [], True), 3.0)) == 1

@@ -5,8 +5,13 @@ crash): it records nothing for the student. And when a cell ignores the
 interrupt sent at the time limit, every later cell waits behind it and times
 out too. This subclass counts such a cell as an error, starts a fresh kernel,
 re-runs the cells before it (their outputs discarded) and goes on, so tests
-that pass before or after it keep their points. It also caps what one cell may
-print, so a cell that prints without end cannot fill the grader's memory.
+that pass before or after it keep their points.
+
+Every message of the kernel's output channel passes outputs.bounded before
+nbclient sees it, so no output can fill the grader's memory or make the
+notebook one that nbformat cannot write; widgets' messages are not kept at all.
+Where the hand-in's control group counts its CPU time (cpu_usage_file), a cell
+is not run once the hand-in has used cpu_seconds: the hand-in's time is up.
 
 nbgrader loads it from the grading folder's nbgrader_config.py in place of
 its own Execute.
@@ -14,14 +19,17 @@ its own Execute.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from queue import Empty
 from time import monotonic
 
 from jupyter_core.utils import ensure_async, run_sync
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.exceptions import CellExecutionComplete, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Bool, Float, Integer, Unicode
+
+from rnncourse.grading import cgroups, outputs
 
 KERNEL_DIED = "KernelDied"
 TIMED_OUT = "CellTimeoutError"  # the ename nbgrader's Execute gives a cell cut at the time limit
@@ -37,13 +45,27 @@ class GradingExecute(Execute):
 
     max_restarts = Integer(8, help="Fresh kernels allowed per notebook before the rest is not run").tag(config=True)
     max_output_chars = Integer(100_000, help="Characters of stdout/stderr kept per cell").tag(config=True)
+    max_output_bytes = Integer(2_000_000, help="Bytes of displays and results kept per cell").tag(config=True)
+    max_notebook_output_bytes = Integer(20_000_000, help="Bytes of outputs kept per notebook").tag(config=True)
     responsive_timeout = Integer(10, help="Seconds an interrupted kernel has to answer").tag(config=True)
+    cpu_usage_file = Unicode("", help="The hand-in's control group file of CPU time used").tag(config=True)
+    cpu_seconds = Float(0.0, help="CPU seconds the hand-in may use (0: no bound)").tag(config=True)
+    store_widget_state = Bool(False, help="Widgets' state is not kept: nothing grades it").tag(config=True)
+    # One output per run of text, however the kernel's messages were cut: the same
+    # notebook (and feedback) from the same hand-in, whatever the machine's load.
+    coalesce_streams = Bool(True, help="Merge each cell's stream outputs").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._restarts = 0
         self._stopped: set[int] = set()  # cells never re-run: they killed or blocked the kernel
-        self._printed = 0
+        self._room = outputs.Room(self.max_output_chars, self.max_output_bytes, self.max_notebook_output_bytes)
         return super().preprocess(nb, resources, km)
+
+    def cpu_spent(self) -> bool:
+        """Whether the hand-in has used all the CPU time it may."""
+        if not (self.cpu_usage_file and self.cpu_seconds):
+            return False
+        return cgroups.cpu_seconds(Path(self.cpu_usage_file)) >= self.cpu_seconds
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         if cell.cell_type != "code" or not cell.source.strip():
@@ -51,7 +73,11 @@ class GradingExecute(Execute):
         if self._restarts > self.max_restarts:
             cell.outputs = [error_output(NOT_RUN, f"not run: the kernel stopped {self._restarts} times")]
             return cell
-        self._printed = 0
+        if self.cpu_spent():
+            cell.outputs = [error_output(TIMED_OUT, f"not run: the hand-in has used its {self.cpu_seconds:g} s "
+                                                    "of CPU time")]
+            return cell
+        self._room.new_cell()
         try:
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except DeadKernelError:
@@ -104,6 +130,7 @@ class GradingExecute(Execute):
             self.kc.stop_channels()
             await self.async_start_new_kernel_client()
             died = None
+            room = copy.copy(self._room)  # what the re-runs show is not kept, nor counted
             for index, earlier in enumerate(self.nb.cells[:failed_index]):
                 if index in self._stopped or earlier.cell_type != "code" or not earlier.source.strip():
                     continue
@@ -112,18 +139,31 @@ class GradingExecute(Execute):
                 except DeadKernelError:
                     died = index
                     break
+                finally:
+                    self.nb.cells[index] = earlier  # nbclient puts the re-run's copy in its place
+            self._room = room
             if died is None:
                 return
             # It ran before, so the kernel's death is not its doing every time: go again without it.
             self._stopped.add(died)
 
-    def output(self, outs, msg, display_id, cell_index):
-        if msg["msg_type"] == "stream":
-            text = msg["content"]["text"]
-            room = self.max_output_chars - self._printed
-            if room <= 0:
-                return None
-            if len(text) > room:
-                msg["content"]["text"] = text[:room] + f"\n[output cut at {self.max_output_chars} characters]\n"
-            self._printed += len(text)
-        return super().output(outs, msg, display_id, cell_index)
+    def process_message(self, msg, cell, cell_index):
+        """nbclient's process_message for MSG bounded; a message it cannot take is
+        noted in the cell's outputs instead of failing the hand-in."""
+        if str(msg.get("msg_type", "")).startswith("comm"):
+            return None
+        bounded = outputs.bounded(msg, self._room)
+        if bounded is None:
+            return None
+        try:
+            return super().process_message(bounded, cell, cell_index)
+        except CellExecutionComplete:
+            raise
+        except Exception as error:  # noqa: BLE001 (a message made by hand: anything can go wrong)
+            self.log.warning("A kernel message was not kept: %r", error)
+            text = outputs.note(f"a {bounded.get('msg_type')} message nbclient cannot take")
+            kept = outputs.bounded({"msg_type": "stream", "content": {"name": "stdout", "text": text + "\n"}},
+                                   self._room)
+            if kept is not None:
+                cell.outputs.append(NotebookNode(output_type="stream", **kept["content"]))
+            return None

@@ -13,14 +13,27 @@ processes, so when several grade at the same time:
   the gradebook's tables, the students) and grading one assignment. It takes
   file locks in the output folder and, for PostgreSQL, advisory locks in the
   server, which graders on other machines see too.
+
+Only the graders' own nbgrader runs start their transactions with BEGIN
+IMMEDIATE (nbgrader_run calls wait_for_sqlite_locks). Formgrader opens a second
+gradebook within one request while the first one's session is still open: had
+that session taken the lock when it began, the second would wait for its own
+process until it gave up (HTTP 500, "database is locked"). Formgrader and
+nbgrader's other commands in the output folder only wait longer for another
+process's write lock (wait_for_other_writers, from the folder's
+nbgrader_config.py); their transactions start as pysqlite starts them, at the
+first write.
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import fcntl
 import hashlib
+import re
 import sqlite3
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 from nbgrader.api import Gradebook
@@ -33,16 +46,35 @@ from rnncourse import config
 # How long an SQLite transaction waits for another process's lock. Transactions last
 # milliseconds; a long wait means a grader is stuck, and then an error is better.
 SQLITE_WAIT_MS = 120_000
+# How long formgrader waits for a grader's lock (it answers no other request meanwhile).
+FORMGRADER_WAIT_MS = 30_000
 
 
 def default_url(out: Path) -> str:
     return f"sqlite:///{(out / 'gradebook.db').resolve()}"
 
 
+# The line course.config_text writes into the output folder's nbgrader_config.py.
+RECORDED_URL = re.compile(r"^c\.CourseDirectory\.db_url = (.+)$", re.M)
+
+
+def recorded_url(out: Path) -> str | None:
+    """The gradebook OUT was graded with, as its nbgrader_config.py records it (read, not run)."""
+    try:
+        found = RECORDED_URL.findall((out / "nbgrader_config.py").read_text())
+    except OSError:
+        return None
+    try:
+        return ast.literal_eval(found[-1]) if found else None
+    except (ValueError, SyntaxError):
+        return None
+
+
 def resolve_url(db: str | None, out: Path) -> str:
-    """The gradebook of a grading run into OUT: DB when given, else the db_url that
-    nbgrader_config.py sets, else SQLite in OUT; checked (see check_url)."""
-    return check_url(db or config.course_directory_setting("db_url") or default_url(out))
+    """The gradebook of a grading run into OUT: DB when given, else the one OUT was graded
+    with, else the db_url that nbgrader_config.py sets, else SQLite in OUT; checked (see
+    check_url). Grading again or refreshing without --db keeps to one gradebook."""
+    return check_url(db or recorded_url(out) or config.course_directory_setting("db_url") or default_url(out))
 
 
 def check_url(url: str) -> str:
@@ -102,6 +134,19 @@ def wait_for_sqlite_locks() -> None:
         event.listen(Engine, "begin", _sqlite_begin)
 
 
+def _sqlite_wait(dbapi_connection, _record) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {FORMGRADER_WAIT_MS}")
+
+
+def wait_for_other_writers() -> None:
+    """Make SQLite connections of this process wait up to FORMGRADER_WAIT_MS for another
+    process's write lock (pysqlite gives up after 5 s), and change nothing else (see the
+    module's docstring); a grader's own runs keep wait_for_sqlite_locks."""
+    if not event.contains(Engine, "connect", _sqlite_connect) and not event.contains(Engine, "connect", _sqlite_wait):
+        event.listen(Engine, "connect", _sqlite_wait)
+
+
 def lock_key(name: str) -> int:
     """A PostgreSQL advisory lock's 64-bit key for NAME, the same on every machine."""
     return int.from_bytes(hashlib.sha256(f"rnncourse:{name}".encode()).digest()[:8], "big", signed=True)
@@ -143,12 +188,26 @@ def opened(url: str) -> Gradebook:
     return Gradebook(url, config.course_id())
 
 
-def add_students(url: str, students: list[str]) -> None:
-    """Create the gradebook if needed, and every student in it.
+def add_students(url: str, students: dict[str, tuple[str, str | None]]) -> None:
+    """Create the gradebook if needed, and every student in it: id -> (full name as
+    written, the LMS's id or None). nbgrader keeps a first and a last name: the last
+    word of the name is taken for the last.
 
     nbgrader's autograde creates a missing student itself; two of them doing so
     at once for one student (grading two assignments) would collide.
     """
     with opened(url) as gradebook:
-        for student in sorted(set(students)):
-            gradebook.update_or_create_student(student)
+        for student, (name, lms_id) in sorted(students.items()):
+            first, _, last = name.strip().rpartition(" ")
+            gradebook.update_or_create_student(student, first_name=first or None, last_name=last or None,
+                                               lms_user_id=lms_id)
+
+
+def set_due_dates(url: str, due_dates: dict[str, datetime | None]) -> None:
+    """Each assignment's due date in the gradebook (None: no due date), where nbgrader
+    reads it for late penalties (as naive UTC, nbgrader's way)."""
+    with opened(url) as gradebook:
+        for assignment, due in sorted(due_dates.items()):
+            utc = due.astimezone(timezone.utc).replace(tzinfo=None) if due else None
+            if gradebook.find_assignment(assignment).duedate != utc:
+                gradebook.update_or_create_assignment(assignment, duedate=utc)

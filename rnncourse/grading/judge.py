@@ -13,8 +13,10 @@ raised or forged in that cell is dropped; a missing or malformed record fails it
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import inspect
+import io
 import json
 import re
 import secrets
@@ -117,6 +119,11 @@ def definitions_only(source: str) -> str:
 def expected(master: nbformat.NotebookNode, seed: int) -> dict[str, list[dict]]:
     """Each judged cell's records from the reference answers (every solution cell, and the
     definitions of the locked cells before it), for SEED."""
+    with contextlib.redirect_stdout(io.StringIO()):  # what the reference prints is not a record
+        return _expected(master, seed)
+
+
+def _expected(master: nbformat.NotebookNode, seed: int) -> dict[str, list[dict]]:
     namespace: dict = {"__name__": "__main__"}
     found = {}
     judged = [index for index, cell in enumerate(master.cells) if is_judged(cell)]

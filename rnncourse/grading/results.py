@@ -1,10 +1,17 @@
-"""From the gradebook and the autograded notebooks to rows: grades.csv and the summary."""
+"""From the gradebook and the autograded notebooks to rows: one per student and assignment.
+
+A row's score is what nbgrader's gradebook holds: the autograded points and
+the points graded by hand so far (formgrader), less nbgrader's late penalty;
+its maximum is the assignment's, written answers included; `waiting` counts the
+points of written answers still to be graded by hand. After hand grading,
+`refreshed` brings a row up to date (`rnncourse grade --refresh`).
+"""
 from __future__ import annotations
 
 import contextlib
-import csv
-import os
+import dataclasses
 from dataclasses import dataclass
+from datetime import timezone
 from pathlib import Path
 
 import nbformat
@@ -12,56 +19,61 @@ from nbgrader.api import MissingEntry
 
 from rnncourse import nbgrader_run
 from rnncourse.grading import course, execute, gradebook, repair
-from rnncourse.grading.intake import HandIn, Job
+from rnncourse.grading.intake import Job, NotGraded
 
 STATUSES = ("graded", "repaired", "missing", "timed out", "failed")
-CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "note"]
+# The note of a file that never reached nbgrader: its row is not refreshed from the gradebook.
+NOT_GRADED = "not graded: "
+CANVAS_LATE = "marked late by Canvas"
 
 
 @dataclass
 class Row:
     """One line of grades.csv: a student's result on an assignment."""
 
-    student: str
+    student: str  # the id: the LMS's (Moodle participant, Canvas user), nbgrader's folder, or the name's
     assignment: str
     score: float
     max_score: float
     status: str
     note: str
-    by_hand: float = 0.0  # points of answers graded by hand later, not in max_score
+    waiting: float = 0.0  # points of written answers still to be graded by hand
+    name: str = ""  # as written in the LMS's names
+    lms: str = ""  # where the id comes from: moodle, canvas, nbgrader, or "" (the file's name)
+    submitted: str = ""  # the time the LMS recorded, UTC
+    late: str = ""  # how late, by the due date in nbgrader_config.py, or as the LMS marked it
+    file: str = ""  # the file graded, as it was in the hand-ins
 
 
-def grades_of(db_url: str, assignment: str, student: str) -> tuple[float, float] | None:
-    """(autograded score, points graded by hand) from the gradebook, or None."""
+@dataclass(frozen=True)
+class Grades:
+    """What the gradebook holds for one submission."""
+
+    score: float  # less the late penalty
+    waiting: float
+    seconds_late: float
+    penalty: float
+
+
+def grades_of(db_url: str, assignment: str, student: str) -> Grades | None:
+    """The gradebook's grades of STUDENT's ASSIGNMENT, or None when it has none."""
     with gradebook.opened(db_url) as book:
         try:
-            notebook = book.find_submission_notebook(assignment, assignment, student)
+            submission = book.find_submission(assignment, student)
         except MissingEntry:
             return None
-        return (sum(g.auto_score for g in notebook.grades if g.auto_score is not None),
-                sum(g.max_score for g in notebook.grades if g.auto_score is None))
+        penalty = submission.late_submission_penalty or 0.0
+        waiting = sum(g.max_score for nb in submission.notebooks for g in nb.grades if g.needs_manual_grade)
+        return Grades(max(0.0, submission.score - penalty), waiting, submission.total_seconds_late or 0.0, penalty)
 
 
-def max_scores(db_url: str, assignment: str) -> tuple[float, float]:
-    """(autograded points, points graded by hand) of ASSIGNMENT."""
-    with gradebook.opened(db_url) as book:
-        notebook = book.find_notebook(assignment, assignment)
-        cells = {cell.name: cell for cell in notebook.source_cells}
-        auto = by_hand = 0.0
-        for cell in notebook.grade_cells:
-            if cell.cell_type == "markdown" or bool(getattr(cells.get(cell.name), "solution", False)):
-                by_hand += cell.max_score
-            else:
-                auto += cell.max_score
-        return auto, by_hand
-
-
-def maxima(db_url: str, assignments: list[str]) -> dict[str, tuple[float, float]]:
-    """max_scores of each of ASSIGNMENTS that the gradebook holds."""
+def maxima(db_url: str, assignments: list[str]) -> dict[str, float]:
+    """The maximum score of each of ASSIGNMENTS that the gradebook holds."""
     found = {}
-    for assignment in assignments:
-        with contextlib.suppress(MissingEntry):
-            found[assignment] = max_scores(db_url, assignment)
+    with gradebook.opened(db_url) as book:
+        for assignment in assignments:
+            with contextlib.suppress(MissingEntry):
+                found[assignment] = book.find_assignment(assignment).max_score
     return found
 
 
@@ -83,23 +95,38 @@ def run_problems(autograded: Path, exercises: set[str]) -> tuple[list[str], list
     return died, slow, errors
 
 
-def row_of(out: Path, job: Job, db_url: str, released: nbformat.NotebookNode,
-           maximum: tuple[float, float]) -> Row:
+def duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    return " ".join(f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min")) if n) or "< 1 min"
+
+
+def lateness(grades: Grades | None, canvas_late: bool) -> str:
+    """How late a hand-in is: by the due date, with nbgrader's penalty, and Canvas's mark."""
+    said = []
+    if grades and grades.seconds_late > 0:
+        said.append(f"{duration(grades.seconds_late)} after the due date"
+                    + (f", {grades.penalty:g} points off" if grades.penalty else ""))
+    if canvas_late:
+        said.append(CANVAS_LATE)
+    return "; ".join(said)
+
+
+def row_of(out: Path, job: Job, db_url: str, released: nbformat.NotebookNode, maximum: float) -> Row:
     """JOB's line of grades.csv, from the gradebook and the autograded notebook."""
+    who = job.handin.who
     graded = grades_of(db_url, job.assignment, job.student) if job.run.ok else None
-    auto_max, by_hand = maximum
-    repairs = job.notes + job.rebuilt.repairs
-    remarks = list(job.rebuilt.remarks)
+    submitted = f"{job.handin.submitted.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC" if job.handin.submitted else ""
+    base = Row(job.student, job.assignment, 0.0, maximum, "failed", "", 0.0, who.name, who.lms, submitted,
+               lateness(graded, who.late), job.path)
+    repairs, remarks = job.rebuilt.repairs, job.notes + job.rebuilt.remarks
     if graded is None:
         if job.run.status == nbgrader_run.TIMED_OUT:
             status, why = "timed out", f"grading took longer than {job.run.seconds:.0f} s and was stopped"
         else:
             status, why = "failed", "nbgrader could not grade it: " + job.run.gist()
-        return Row(job.student, job.assignment, 0.0, auto_max, status, "; ".join([why] + repairs + remarks), by_hand)
-
-    # The autograded maximum comes from the assignment, the same for everyone: nbgrader
-    # scores a written answer left as released 0 by itself, which is not a point to add.
-    score, by_hand = graded
+        return dataclasses.replace(base, status=status, note="; ".join([why] + repairs + remarks))
     exercises = {repair.grade_id(c) for c in released.cells if repair.is_solution(c)}
     died, slow, errors = run_problems(course.autograded_path(out, job.student, job.assignment), exercises)
     problems = []
@@ -109,74 +136,37 @@ def row_of(out: Path, job: Job, db_url: str, released: nbformat.NotebookNode,
     if slow:
         problems.append(f"stopped at the time limit: {', '.join(slow)}")
     if errors:
-        remarks.append(f"errors in exercise cells: {', '.join(errors)}")
-    if by_hand:
-        remarks.append(f"{by_hand:g} more points for written answers are graded by hand")
+        remarks = remarks + [f"errors in exercise cells: {', '.join(errors)}"]
     status = "failed" if died else "timed out" if slow else "repaired" if repairs else "graded"
-    return Row(job.student, job.assignment, score, auto_max, status, "; ".join(problems + repairs + remarks), by_hand)
+    return dataclasses.replace(base, score=graded.score, waiting=graded.waiting, status=status,
+                               note="; ".join(problems + repairs + remarks))
 
 
-def failed_row(handin: HandIn, assignment: str | None, why: str, maxima: dict) -> Row:
-    auto_max, by_hand = maxima.get(assignment, (0.0, 0.0))
-    return Row(handin.student, assignment or "?", 0.0, auto_max, "failed", f"{handin.path}: {why}", by_hand)
+def failed_row(item: NotGraded, assignment: str, maximum: float) -> Row:
+    """The row of a file that could not be graded: 0 points, and why."""
+    who = item.who
+    return Row(who.student, assignment, 0.0, maximum, "failed", f"{NOT_GRADED}{item.path}: {item.why}",
+               name=who.name, lms=who.lms, file=item.path)
 
 
-def missing_rows(rows: list[Row], max_of: dict[str, tuple[float, float]]) -> list[Row]:
-    """A 'missing' row for each student without a hand-in of an assignment others handed in."""
-    students = sorted({row.student for row in rows})
+def refreshed(row: Row, db_url: str, maximum: float | None) -> Row:
+    """ROW with the gradebook's grades as they are now (hand grading included)."""
+    if row.status == "missing" or row.note.startswith(NOT_GRADED) or maximum is None:
+        return row
+    graded = grades_of(db_url, row.assignment, row.student)
+    if graded is None:
+        return dataclasses.replace(row, max_score=maximum)
+    return dataclasses.replace(row, score=graded.score, max_score=maximum, waiting=graded.waiting,
+                               late=lateness(graded, CANVAS_LATE in row.late))
+
+
+def missing_rows(rows: list[Row], max_of: dict[str, float]) -> list[Row]:
+    """A 'missing' row for each student without a hand-in of an assignment others handed in.
+
+    Not for Moodle's ids: a participant id is Moodle's for one assignment only."""
+    people = {row.student: row for row in rows if row.lms != "moodle"}
     handed_in = {(row.student, row.assignment) for row in rows}
     assignments = sorted({row.assignment for row in rows if row.assignment in max_of})
-    return [
-        Row(student, assignment, 0.0, max_of[assignment][0], "missing", "no hand-in", max_of[assignment][1])
-        for student in students for assignment in assignments if (student, assignment) not in handed_in
-    ]
-
-
-def read_csv(path: Path) -> list[Row]:
-    """The rows of an existing grades.csv (none if there is none)."""
-    if not path.is_file():
-        return []
-    with path.open(newline="") as stream:
-        return [Row(line["student"], line["assignment"], float(line["score"]), float(line["max_score"]),
-                    line["status"], line["note"]) for line in csv.DictReader(stream)]
-
-
-def write_csv(rows: list[Row], path: Path) -> None:
-    """Write ROWS to PATH in one step (a reader sees the old file or the new one)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    with temporary.open("w", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(CSV_FIELDS)
-        for row in rows:
-            writer.writerow([row.student, row.assignment, f"{row.score:g}", f"{row.max_score:g}", row.status, row.note])
-    os.replace(temporary, path)
-
-
-def merged(earlier: list[Row], rows: list[Row], max_of: dict[str, tuple[float, float]]) -> list[Row]:
-    """ROWS, with the EARLIER rows of grades.csv for every other student and
-    assignment (graded before, or by another grader at the same time), and a
-    'missing' row wherever a student has no hand-in."""
-    latest = {(row.student, row.assignment): row for row in earlier if row.status != "missing"}
-    latest.update({(row.student, row.assignment): row for row in rows})
-    everything = list(latest.values())
-    return sorted(everything + missing_rows(everything, max_of), key=lambda row: (row.student, row.assignment))
-
-
-def summary(rows: list[Row]) -> str:
-    """The table the command prints: student x assignment, score/max and status."""
-    assignments = sorted({row.assignment for row in rows})
-    students = sorted({row.student for row in rows})
-    cell = {(row.student, row.assignment): row for row in rows}
-
-    def shown(row: Row | None) -> str:
-        if row is None:
-            return ""
-        hand = f" (+{row.by_hand:g} by hand)" if row.by_hand and row.status != "missing" else ""
-        return f"{row.score:g}/{row.max_score:g}{hand} {row.status}"
-
-    table = [["student", *assignments]] + [[s, *(shown(cell.get((s, a))) for a in assignments)] for s in students]
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-    lines = ["  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip() for line in table]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    notes = [f"{row.student} {row.assignment} ({row.status}): {row.note}" for row in rows if row.note]
-    return "\n".join(lines + ([""] + notes if notes else []))
+    return [Row(student, assignment, 0.0, max_of[assignment], "missing", "no hand-in", 0.0, who.name, who.lms)
+            for student, who in sorted(people.items()) for assignment in assignments
+            if (student, assignment) not in handed_in]

@@ -1,33 +1,44 @@
 """The kernel that runs a hand-in: a Jupyter kernel spec named `python3` whose
-command wraps ipykernel in resource limits and, where bubblewrap works, in a
-sandbox that sees only what Python needs.
+command puts ipykernel in the hand-in's control group, in limits per process
+(prlimit) and, where bubblewrap works, in a sandbox that sees only what Python needs.
 
 nbgrader starts the kernel named in the notebook (`python3`); a kernel spec of
 that name in a folder put first on JUPYTER_PATH replaces the ordinary one for
 that grading run only.
 
-In the sandbox the kernel has no network (--unshare-net), sees no other
-process (--unshare-pid), dies with the grader (--die-with-parent), and sees
-the Python installation read-only and a private empty scratch folder: not the
-course folder, not the gradebook, not the other hand-ins. Because loopback TCP
-is gone with the network, the kernel talks to nbgrader over Unix sockets
-(`KernelManager.transport = "ipc"`) in the one folder both sides share.
+In the sandbox the kernel runs as an unprivileged user (65534 inside a user
+namespace of its own; when the grader is root, the same unprivileged user outside
+too, through setpriv), with no capability and no way to gain one (bubblewrap sets
+no_new_privs and mounts everything nosuid; the setuid programs in the system's
+folders are masked besides). It has no network (--unshare-net), sees no other
+process (--unshare-pid), dies with the grader (--die-with-parent), and sees the
+Python installation read-only, without the grader's own package, and writable
+only its scratch folders (/scratch, its home and working folder; /tmp; /dev/shm)
+and the folder of its sockets: not the course folder, not the gradebook, not the
+other hand-ins. Because loopback TCP is gone with the network, the kernel talks
+to nbgrader over Unix sockets (`KernelManager.transport = "ipc"`) in that folder.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-# Limits on the kernel process (prlimit): address space (a memory bomb gets a
-# MemoryError), CPU seconds in total (a loop that ignores interrupts ends), the
-# size of any file it writes.
-ADDRESS_SPACE_BYTES = 4 * 2**30
-CPU_SECONDS = 900
-FILE_SIZE_BYTES = 100 * 2**20
+from rnncourse.grading.bounds import Limits
+from rnncourse.grading.sandbox_view import (
+    Binds,
+    bound_paths,
+    grader_package_paths,
+    privileged_files,
+    python_executable,
+    under,
+)
+
+SANDBOX_UID = SANDBOX_GID = 65534  # "nobody": no file of the grader's is its own
 
 # Every environment variable the kernel gets in the sandbox; the grader's own
 # environment (tokens, passwords) stays outside.
@@ -42,81 +53,144 @@ SANDBOX_ENV = {
     "PYTHONDONTWRITEBYTECODE": "1",
 }
 
-# Read-only binds besides the Python installation: fonts for matplotlib, time zones.
-SYSTEM_PATHS = ["/usr", "/etc/fonts", "/etc/ld.so.cache", "/etc/localtime"]
+# Run before ipykernel, inside the sandbox: a kernel that would be root, or hold a
+# capability, does not start (the probe checks the same before any grading).
+GUARD = """import os, sys
+if 0 in (os.getuid(), os.geteuid(), os.getgid(), os.getegid()):
+    sys.exit("rnncourse: refusing to run a kernel as root in the sandbox")
+with open("/proc/self/status") as status:
+    caps = [line.split()[1] for line in status if line.startswith(("CapEff", "CapPrm", "CapBnd", "CapAmb"))]
+if any(int(cap, 16) for cap in caps):
+    sys.exit("rnncourse: refusing to run a kernel with capabilities in the sandbox")
+import runpy
+sys.argv[0] = "ipykernel_launcher"
+runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+"""
 
 
-def bwrap_problem() -> str | None:
-    """Why bubblewrap cannot sandbox a kernel here, or None when it can."""
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return "bubblewrap (bwrap) is not installed"
-    probe = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-             "--unshare-net", "--unshare-pid", "--die-with-parent", "true"]
+@dataclass(frozen=True)
+class RunDir:
+    """The folder of one hand-in's grading run, and the kernel's folders in it."""
+
+    root: Path
+    on_tmpfs: bool = False  # ROOT is a tmpfs of the scratch size that this process mounted
+
+    @property
+    def runtime(self) -> Path:  # the connection file and the sockets
+        return self.root / "runtime"
+
+    @property
+    def stage(self) -> Path:  # where the launcher binds what the sandbox user cannot reach
+        return self.root / "stage"
+
+    @property
+    def scratch(self) -> dict[str, Path]:  # where the kernel sees them -> where they are
+        return {"/scratch": self.root / "home", "/tmp": self.root / "tmp", "/dev/shm": self.root / "shm"}
+
+
+def drops_to_sandbox_user(run: RunDir) -> bool:
+    """Whether the kernel's user outside the sandbox is SANDBOX_UID, not the grader's
+    own: when the grader is root and may mount (to stage what SANDBOX_UID cannot
+    reach). Otherwise bubblewrap maps SANDBOX_UID to the grader's user."""
+    return os.geteuid() == 0 and run.on_tmpfs
+
+
+def scratch_args(run: RunDir, limits: Limits, binds: Binds) -> list[str]:
+    """The kernel's writable folders: binds of RUN's tmpfs, or bubblewrap's own
+    size-limited tmpfs mounts where this process could not mount one."""
+    if run.on_tmpfs:
+        return [arg for inside, outside in run.scratch.items() for arg in binds.bind(outside, inside, writable=True)]
+    shares = {"/scratch": 2, "/tmp": 1, "/dev/shm": 1}  # of scratch_bytes, in quarters
+    return [arg for inside, share in shares.items()
+            for arg in ("--size", str(limits.scratch_bytes * share // 4), "--tmpfs", inside)]
+
+
+@functools.cache
+def bwrap_options(bwrap: str) -> frozenset[str]:
+    """The options this bubblewrap knows (--disable-userns came with 0.8, --size with 0.6)."""
     try:
-        done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"bwrap does not run: {error}"
-    if done.returncode != 0:
-        return f"bwrap is not permitted here: {done.stderr.strip() or f'exit {done.returncode}'}"
-    return None
+        done = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(word for word in (done.stdout + done.stderr).split() if word.startswith("--"))
 
 
-def python_executable() -> str:
-    """This Python's path without `..` (the sandbox has no folders to walk through),
-    symbolic links kept (a virtual environment is found through them)."""
-    return os.path.abspath(sys.executable)
+def disables_userns() -> bool:
+    """Whether the sandbox stops the kernel from making user namespaces of its own."""
+    return "--disable-userns" in bwrap_options(shutil.which("bwrap") or "bwrap")
 
 
-def python_paths() -> list[str]:
-    """The folders the kernel's Python needs: its installation and its environment."""
-    paths = {str(Path(p).resolve()) for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)}
-    paths.add(sys.prefix)  # the environment's own path, as its scripts name it
-    return sorted(p for p in paths if not p.startswith("/usr/") and p != "/usr")
-
-
-def limits() -> list[str]:
-    """prlimit's command prefix, or nothing where prlimit is missing."""
-    prlimit = shutil.which("prlimit")
-    if prlimit is None:
-        return []
-    return [prlimit, f"--as={ADDRESS_SPACE_BYTES}", f"--cpu={CPU_SECONDS}", f"--fsize={FILE_SIZE_BYTES}", "--"]
-
-
-def bwrap_command(runtime_dir: Path, scratch_dir: Path) -> list[str]:
-    """bubblewrap's command prefix for a kernel: RUNTIME_DIR (connection file and
-    sockets) and SCRATCH_DIR (the kernel's home and working folder) writable,
-    the Python installation read-only, nothing else."""
-    command = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-               "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    for path in SYSTEM_PATHS + python_paths():
-        if Path(path).exists():
-            command += ["--ro-bind", path, path]
+def bwrap_command(run: RunDir, limits: Limits, binds: Binds) -> list[str]:
+    """bubblewrap's command prefix for a kernel (see the module's docstring)."""
+    bound = bound_paths()
+    command = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--unshare-user",
+               "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID), "--cap-drop", "ALL",
+               "--die-with-parent", "--new-session", "--hostname", "grading"]
+    if disables_userns():
+        command.append("--disable-userns")  # no user namespace inside, where it would be root again
+    for path in bound:
+        command += binds.bind(path, path)
     for link in ("bin", "lib", "lib64", "sbin"):
         target = Path("/") / link
         if target.is_symlink():
             command += ["--symlink", os.readlink(target), str(target)]
-        elif target.is_dir():
-            command += ["--ro-bind", str(target), str(target)]
-    command += ["--bind", str(runtime_dir), str(runtime_dir), "--bind", str(scratch_dir), "/scratch",
-                "--chdir", "/scratch", "--clearenv"]
+        elif target.is_dir() and not under(str(target), bound):
+            command += binds.bind(target, target)
+    for path in privileged_files(tuple(bound)):
+        command += ["--ro-bind", "/dev/null", path]
+    for path in grader_package_paths(bound):
+        command += ["--tmpfs", path, "--remount-ro", path]
+    command += ["--dev", "/dev", "--proc", "/proc", *scratch_args(run, limits, binds),
+                *binds.bind(run.runtime, run.runtime, writable=True),
+                "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/scratch", "--clearenv"]
     path_var = f"{Path(python_executable()).parent}:/usr/local/bin:/usr/bin:/bin"
     for name, value in {**SANDBOX_ENV, "PATH": path_var}.items():
         command += ["--setenv", name, value]
     return command
 
 
-def write_kernel_spec(run_dir: Path, sandboxed: bool) -> dict[str, str]:
-    """Write RUN_DIR/kernels/python3/kernel.json; return the environment and
-    nbgrader options that make nbgrader's kernels use it."""
-    runtime_dir = run_dir / "runtime"
-    scratch_dir = run_dir / "scratch"
-    for folder in (runtime_dir, scratch_dir / ".config", scratch_dir / ".ipython"):
-        folder.mkdir(parents=True, exist_ok=True)
-    kernel = [python_executable(), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    prefix = limits() + (bwrap_command(runtime_dir, scratch_dir) if sandboxed else [])
+def limits_command(limits: Limits) -> list[str]:
+    """prlimit's command prefix (bounds on each process), or nothing where prlimit is missing."""
+    prlimit = shutil.which("prlimit")
+    if prlimit is None:
+        return []
+    return [prlimit, f"--as={limits.process_address_space}", f"--cpu={limits.process_cpu_seconds}",
+            f"--fsize={limits.file_bytes}", "--"]
+
+
+def drop_command() -> list[str]:
+    """setpriv's command prefix that makes root the sandbox's unprivileged user."""
+    setpriv = shutil.which("setpriv") or "setpriv"
+    return [setpriv, f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_GID}", "--clear-groups", "--no-new-privs", "--"]
+
+
+def kernel_command(run: RunDir, limits: Limits, procs_files: list[Path], sandboxed: bool,
+                   program: list[str] | None = None) -> list[str]:
+    """The whole command of a kernel (or of PROGRAM, as the probe runs it) in RUN:
+    the launcher (see launch.py), prlimit, and the sandbox; "{connection_file}"
+    is filled in by jupyter_client."""
+    drop = sandboxed and drops_to_sandbox_user(run)
+    binds = Binds(run.stage if drop else None)
+    if sandboxed:
+        program = program or [python_executable(), "-c", GUARD, "-f", "{connection_file}"]
+        rest = (drop_command() if drop else []) + bwrap_command(run, limits, binds) + program
+    else:
+        rest = program or [python_executable(), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    settings = {"procs": [str(p) for p in procs_files], "owner": [SANDBOX_UID, SANDBOX_GID] if drop else None,
+                "stage": binds.staged}
+    launcher = [python_executable(), "-I", "-S", str(Path(__file__).with_name("launch.py"))]
+    return launcher + [json.dumps(settings), "{connection_file}"] + limits_command(limits) + rest
+
+
+def write_kernel_spec(run_dir: Path | RunDir, sandboxed: bool, limits: Limits | None = None,
+                      procs_files: list[Path] | None = None) -> dict[str, str]:
+    """Write the kernel spec RUN_DIR/kernels/python3/kernel.json; return the
+    environment that makes nbgrader's kernels use it."""
+    run = run_dir if isinstance(run_dir, RunDir) else RunDir(Path(run_dir))
+    limits = limits or Limits()
+    make_folders(run, sandboxed)
     spec = {
-        "argv": prefix + kernel,
+        "argv": kernel_command(run, limits, procs_files or [], sandboxed),
         "display_name": "Python 3 (grading)",
         "language": "python",
         # Interrupt by a message on the control channel, not by a signal: the
@@ -124,22 +198,41 @@ def write_kernel_spec(run_dir: Path, sandboxed: bool) -> dict[str, str]:
         "interrupt_mode": "message",
         "env": {} if sandboxed else {"MPLBACKEND": "agg", "OPENBLAS_NUM_THREADS": "1"},
     }
-    spec_dir = run_dir / "kernels" / "python3"
+    spec_dir = run.root / "kernels" / "python3"
     spec_dir.mkdir(parents=True, exist_ok=True)
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
-    return {"JUPYTER_PATH": str(run_dir), "JUPYTER_RUNTIME_DIR": str(runtime_dir)}
+    return {"JUPYTER_PATH": str(run.root), "JUPYTER_RUNTIME_DIR": str(run.runtime)}
 
 
-def kernel_options(run_dir: Path) -> list[str]:
-    """nbgrader options: talk to the kernel over Unix sockets in RUN_DIR/runtime.
+def make_folders(run: RunDir, sandboxed: bool) -> None:
+    """The runtime folder, and the scratch folders where they are binds: the
+    sandbox user's own, nobody else's."""
+    folders = [run.runtime] + (list(run.scratch.values()) if run.on_tmpfs else [])
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        if sandboxed and drops_to_sandbox_user(run):
+            os.chown(folder, SANDBOX_UID, SANDBOX_GID)
+        folder.chmod(0o700)
+
+
+def kernel_options(run_dir: Path | RunDir) -> list[str]:
+    """nbgrader options: talk to the kernel over Unix sockets in the runtime folder.
 
     The connection file and the socket prefix are given explicitly: by default
     the first goes to the system's temporary folder (hidden in the sandbox) and
     the second is relative to each side's working folder.
     """
-    runtime_dir = run_dir / "runtime"
+    runtime = (run_dir if isinstance(run_dir, RunDir) else RunDir(Path(run_dir))).runtime
     return [
         "--KernelManager.transport=ipc",
-        f"--KernelManager.connection_file={runtime_dir / 'kernel.json'}",
-        f"--KernelManager.ip={runtime_dir / 'kernel'}",
+        f"--KernelManager.connection_file={runtime / 'kernel.json'}",
+        f"--KernelManager.ip={runtime / 'kernel'}",
     ]
+
+
+def bwrap_problem(limits: Limits | None = None) -> str | None:
+    """Why the sandbox cannot be in force here, or None when it is: bubblewrap runs,
+    and a probe run as a kernel is run finds itself unprivileged and confined."""
+    from rnncourse.grading import isolation
+
+    return isolation.sandbox_problem(limits or Limits())

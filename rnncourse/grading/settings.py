@@ -13,7 +13,7 @@ from nbgrader.preprocessors import Execute, GetGrades
 from traitlets.config import Config
 
 from rnncourse.grading.execute import GradingExecute
-from rnncourse.grading.feedback import HideHiddenTests
+from rnncourse.grading.feedback import HideHiddenTests, SanitizeOutputs
 from rnncourse.grading.judge import Judge, JudgeSetup
 
 
@@ -29,8 +29,11 @@ def autograde_steps() -> list[type]:
 def apply(c: Config) -> None:
     """Set, in the config C that nbgrader loads, everything grading depends on."""
     c.Autograde.autograde_preprocessors = autograde_steps()
-    # Feedback says which checks failed and why, without the hidden tests' code.
-    c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+    # Feedback says which checks failed and why, without the hidden tests' code; whatever
+    # the student wrote is sanitised, and cannot fail the page (see grading/feedback.py).
+    c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, SanitizeOutputs, CSSHTMLHeaderPreprocessor]
+    c.HTMLExporter.sanitize_html = True
+    c.HTMLExporter.filters = {name: f"rnncourse.grading.feedback.{name}" for name in ("clean_html", "markdown2html")}
     # A warning a student's code prints in a test cell does not cost the test's points
     # (nbgrader counts anything on stderr as a failure); errors still do.
     c.IgnorePattern.enabled = True
