@@ -1,8 +1,9 @@
 """Notebook 05_language_model: what the tests of every notebook do not say about it.
 
 - `rnncourse grade` grades 05 hand-ins: one answered from the reference gets every automatic
-  point; one saved by Colab (nbgrader's metadata gone) whose train_epoch resets the state at
-  every chunk is rebuilt, and loses points in train_epoch's hidden tests only;
+  point (the written reflection waits for a hand grade); one saved by Colab (nbgrader's
+  metadata gone) whose train_epoch resets the state at every chunk is rebuilt, and loses
+  points in train_epoch's hidden tests only;
 - no line of a reference answer is in plain view in the student notebook: not in a docstring,
   a message, a self-check or a provided cell;
 - a mistake in an early exercise costs only its own points: the later exercises' hidden tests
@@ -59,8 +60,9 @@ def graded(tmp_path_factory):
     (handins / f"ada_{ASSIGNMENT}.ipynb").write_text(corpus.nbformat.writes(corpus.answered(ASSIGNMENT)))
     (handins / f"bo_Copy of {ASSIGNMENT}.ipynb").write_text(corpus.nbformat.writes(corpus.colab(with_state_reset())))
     out = tmp / "out"
-    rows = grading.grade(grading.GradingRun(handins, out, sandboxed=sandbox.bwrap_problem() is None, cell_timeout=120,
-                                            timeout=600, assignments=[ASSIGNMENT], workers=2, log=lambda *args: None))
+    run = grading.GradingRun(handins, out, sandboxed=sandbox.bwrap_problem() is None, cell_timeout=120,
+                             timeout=600, assignments=[ASSIGNMENT], workers=2, log=lambda *args: None)
+    rows = grading.grade(run).rows
     cells = {}
     with Gradebook(gradebook.default_url(out)) as book:
         for row in rows:
@@ -74,7 +76,9 @@ def graded(tmp_path_factory):
 def test_an_answered_handin_gets_every_automatic_point(graded):
     rows, cells = graded
     assert rows["ada"].status == "graded", rows["ada"].note
-    assert rows["ada"].score == rows["ada"].max_score > 0, rows["ada"].note
+    # every automatic point; the written reflection (3 points) waits for a hand grade
+    assert rows["ada"].score + rows["ada"].waiting == rows["ada"].max_score > 0, rows["ada"].note
+    assert rows["ada"].waiting == 3, rows["ada"].note
     assert all(score == points for score, points in cells["ada"].values()), cells["ada"]
 
 
