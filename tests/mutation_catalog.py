@@ -30,6 +30,13 @@ _SYMMETRIC = "||b - a|| = ||a - b||"
 _BROADCAST = ("zeros of shape (n_nodes,) broadcast over the batch when added to dh[:, t], and the first step "
               "replaces them with an array of shape (batch_size, n_nodes)")
 
+_NESTED_LIST = ("the grader and the self-check read tiny_dlogits with np.asarray: a nested list of the numbers is the "
+                "same array")
+_NEGATIVE_SIZE = "NumPy's reshape reads any negative size as the one to infer, as it reads -1"
+_STATES_KEPT = "backward reads self.rnn.states but does not replace it, so the name gets the same array before or after"
+_TRUE_DIVISION = ("the logits are an array (the contract): true division by the temperature makes a float array of "
+                  "any integer or float logits, which softmax reads as it is")
+
 EQUIVALENT: dict[str, str] = {
     # Statements swapped with their neighbour.
     'SimpleRNN.__init__: swap statements: "self.W_h = sigma * rng.standard_normal((n_nodes..."'
@@ -206,6 +213,76 @@ EQUIVALENT: dict[str, str] = {
         "_start_fit has checked that X_val and y_val are given together or not at all",
     'ScratchSimpleRNNClassifier.predict: change axis: "return self.classes_[np.argmax(self.predict_proba(X), '
     'axis=1)]" -> "return self.classes_[np.argmax(self.predict_proba(X), axis=-1)]"': _TWO_D,
+    # 05_language_model
+    'tiny_derivation: drop call: "tiny_dlogits = np.array([[[-0.25, 0.25], [0.375, -0.375]]])" -> '
+    '"tiny_dlogits = [[[-0.25, 0.25], [0.375, -0.375]]]"':
+        _NESTED_LIST,
+    'sequence_loss: change constant: "...entropy(logits.reshape(-1, vocab_size), targets.r..." -> '
+    '"...entropy(logits.reshape(-2, vocab_size), targets.r..."':
+        _NEGATIVE_SIZE,
+    'sequence_loss: change constant: "...size), targets.reshape(-1))" -> "...size), targets.reshape(-2))"':
+        _NEGATIVE_SIZE,
+    'char_rnn_loss_and_gradients: swap statements: "loss, dlogits = sequence_loss(logits, targets)" <-> '
+    '"states = self.rnn.states"':
+        _INDEPENDENT,
+    'char_rnn_loss_and_gradients: swap statements: "states = self.rnn.states" <-> '
+    '"self.rnn.backward(dlogits @ self.W_y.T)"':
+        _STATES_KEPT,
+    'char_rnn_loss_and_gradients: swap elements: "...B_y\': dlogits.sum(axis=(0, 1))}" -> "...B_y\': '
+    'dlogits.sum(axis=(1, 0))}"':
+        "axis=(1, 0) sums over the same two axes as axis=(0, 1)",
+    'make_chunks: swap statements: "length = streams.shape[1]" <-> "chunks = []"':
+        _INDEPENDENT,
+    'make_chunks: change constant: "length = streams.shape[1]" -> "length = streams.shape[-1]"':
+        "streams is 2-D, so axis -1 is axis 1",
+    'make_chunks: swap arguments: "stop = min(start + n_steps, length - 1)" -> "stop = min(length - 1, '
+    'start + n_steps)"':
+        "min(a, b) = min(b, a)",
+    'train_epoch: swap statements: "h = None" <-> "losses, norms = ([], [])"':
+        _INDEPENDENT,
+    'train_epoch: swap elements: "losses, norms = ([], [])" -> "norms, losses = ([], [])"':
+        "both names start as empty lists",
+    'train_epoch: swap statements: "clipped, norm = clip_by_global_norm(list(grads...." <-> "parameters '
+    '= model.parameters()"':
+        ("model.parameters() returns the same arrays before and after clipping, which reads only the "
+         "gradients"),
+    'train_epoch: swap statements: "for name, grad in zip(grads, clipped)" <-> "losses.append(loss)"':
+        _INDEPENDENT,
+    'train_epoch: swap statements: "losses.append(loss)" <-> "norms.append(norm)"':
+        _INDEPENDENT,
+    'train_epoch: drop call: "clipped, norm = clip_by_global_norm(list(grads.values()), clip_norm)" -> '
+    '"clipped, norm = clip_by_global_norm(grads.values(), clip_norm)"':
+        ("clip_by_global_norm iterates over its argument twice, and a dict's values view can be iterated any "
+         "number of times, in the same order"),
+    'next_char_probabilities: drop call: "return softmax(np.asarray(logits, dtype=np.float64) / '
+    'temperature)" -> "return softmax(logits / temperature)"':
+        _TRUE_DIVISION,
+    'next_char_probabilities: drop keyword: "return softmax(np.asarray(logits, dtype=np.float64) / '
+    'temperature)" -> "return softmax(np.asarray(logits) / temperature)"':
+        _TRUE_DIVISION,
+    'sample: swap statements: "logits, h = model.forward(encode(prefix, model...." <-> "written = []"':
+        _INDEPENDENT,
+    'sample: swap statements: "written.append(model.vocab[index])" <-> "logits, h = '
+    'model.forward(np.array([[index]]), h)"':
+        _INDEPENDENT,
+    'sample: change constant: "p = next_char_probabilities(logits[:, -1], temperature)[0]" -> "p = '
+    'next_char_probabilities(logits[:, -1], temperature)[-1]"':
+        "the batch has one row: row 0 is row -1",
+    'sample: drop call: "logits, h = model.forward(np.array([[index]]), h)" -> "logits, h = '
+    'model.forward([[index]], h)"':
+        "model.forward reads its inputs with np.asarray (CharRNN._checked): a nested list is the same array",
+    'bigram_probabilities: change axis: "...pha) / (counts.sum(axis=1, keepdims=True) + alph..." -> '
+    '"...pha) / (counts.sum(axis=-1, keepdims=True) + alph..."':
+        _TWO_D,
+    'perplexity: drop call: "return float(np.exp(-np.mean(np.log(chosen))))" -> "return '
+    'np.exp(-np.mean(np.log(chosen)))"':
+        _NUMBER,
+    'perplexity: add axis: "return float(np.exp(-np.mean(np.log(chosen))))" -> "return '
+    'float(np.exp(-np.mean(np.log(chosen), axis=0)))"':
+        "chosen is 1-D: its mean over axis 0 is its mean",
+    'perplexity: swap variable: "chosen = probabilities[np.arange(len(targets)), targets]" -> "chosen = '
+    'probabilities[np.arange(len(probabilities)), targets]"':
+        "probabilities has one row per target (the contract): len(probabilities) == len(targets)",
 }
 
 
@@ -677,6 +754,214 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
             "return np.array([self.classes_[row.argmax()] for row in proba])\n"
         ),
     },
+    # 05_language_model
+    "make_vocabulary": {
+        "dict.fromkeys, sorted": "return sorted(dict.fromkeys(text))\n",
+        "a loop that keeps each character once, then sort": (
+            "chars = []\n"
+            "for char in text:\n"
+            "    if char not in chars:\n"
+            "        chars.append(char)\n"
+            "chars.sort()\n"
+            "return chars\n"
+        ),
+    },
+    "encode": {
+        "vocab.index, an int array": "return np.array([vocab.index(char) for char in text], dtype=int)\n",
+        "a dict from zip, a preallocated array": (
+            "lookup = dict(zip(vocab, range(len(vocab))))\n"
+            "out = np.zeros(len(text), dtype=np.int64)\n"
+            "for k, char in enumerate(text):\n"
+            "    out[k] = lookup[char]\n"
+            "return out\n"
+        ),
+    },
+    "decode": {
+        "a list comprehension, int()": 'return "".join([vocab[int(i)] for i in indices])\n',
+        "a string grown in a loop": (
+            'text = ""\n'
+            "for i in np.asarray(indices, dtype=int).ravel():\n"
+            "    text += vocab[i]\n"
+            "return text\n"
+        ),
+    },
+    "one_hot": {
+        "a comparison with np.arange": (
+            "return (np.asarray(indices)[..., None] == np.arange(vocab_size)).astype(np.float64)\n"),
+        "np.put_along_axis into zeros": (
+            "indices = np.asarray(indices)\n"
+            "out = np.zeros(indices.shape + (vocab_size,))\n"
+            "np.put_along_axis(out, indices[..., None], 1.0, axis=-1)\n"
+            "return out\n"
+        ),
+    },
+    "char_rnn_forward": {
+        "np.eye, einsum, keywords": (
+            "x = np.eye(self.vocab_size)[inputs]\n"
+            "h = self.rnn.forward(x, h0=h0, return_sequences=True)\n"
+            'logits = np.einsum("btn,nv->btv", h, self.W_y) + self.B_y\n'
+            "return logits, h[:, -1, :]\n"
+        ),
+        "a loop over the steps into a preallocated array": (
+            "states = self.rnn.forward(one_hot(inputs, self.vocab_size), h0, True)\n"
+            "logits = np.zeros(states.shape[:2] + (self.vocab_size,))\n"
+            "for t in range(states.shape[1]):\n"
+            "    logits[:, t] = states[:, t] @ self.W_y + self.B_y\n"
+            "return logits, states[:, -1].copy()\n"
+        ),
+    },
+    "tiny_derivation": {
+        "reshaped from four numbers": "tiny_dlogits = np.array([-0.25, 0.25, 0.375, -0.375]).reshape(1, 2, 2)\n",
+        "a nested list of fractions": "tiny_dlogits = [[[-1 / 4, 1 / 4], [3 / 8, -3 / 8]]]\n",
+    },
+    "sequence_loss": {
+        "log-softmax inline, indexed with np.indices": (
+            "z = logits - logits.max(axis=-1, keepdims=True)\n"
+            "log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))\n"
+            "rows, steps = np.indices(targets.shape)\n"
+            "loss = -log_p[rows, steps, targets].mean()\n"
+            "dlogits = np.exp(log_p)\n"
+            "dlogits[rows, steps, targets] -= 1\n"
+            "return float(loss), dlogits / targets.size\n"
+        ),
+        "cross_entropy step by step": (
+            "n_sequences = logits.shape[1]\n"
+            "total, dlogits = 0.0, np.zeros(logits.shape)\n"
+            "for t in range(n_sequences):\n"
+            "    loss_t, d_t = cross_entropy(logits[:, t], targets[:, t])\n"
+            "    total += loss_t\n"
+            "    dlogits[:, t] = d_t / n_sequences\n"
+            "return total / n_sequences, dlogits\n"
+        ),
+    },
+    "char_rnn_loss_and_gradients": {
+        "reshaped to (batch_size * n_sequences, ...)": (
+            "logits, h_last = self.forward(inputs, h0)\n"
+            "loss, dlogits = sequence_loss(logits, targets)\n"
+            "flat_states = self.rnn.states.reshape(-1, self.n_nodes)\n"
+            "flat_d = dlogits.reshape(-1, self.vocab_size)\n"
+            "dW_y, dB_y = flat_states.T @ flat_d, flat_d.sum(axis=0)\n"
+            "self.rnn.backward(dlogits @ self.W_y.T)\n"
+            'return loss, {"W_x": self.rnn.dW_x, "W_h": self.rnn.dW_h, "B": self.rnn.dB, "W_y": dW_y, '
+            '"B_y": dB_y}, h_last\n'
+        ),
+        "a loop over the steps": (
+            "logits, h_last = self.forward(inputs, h0)\n"
+            "loss, dlogits = sequence_loss(logits, targets)\n"
+            "states = self.rnn.states.copy()\n"
+            'grads = {"W_y": np.zeros(self.W_y.shape), "B_y": np.zeros(self.B_y.shape)}\n'
+            "dh = np.zeros(states.shape)\n"
+            "for t in range(states.shape[1]):\n"
+            '    grads["W_y"] += states[:, t].T @ dlogits[:, t]\n'
+            '    grads["B_y"] += dlogits[:, t].sum(axis=0)\n'
+            "    dh[:, t] = dlogits[:, t] @ self.W_y.T\n"
+            "self.rnn.backward(dh)\n"
+            "grads.update(W_x=self.rnn.dW_x.copy(), W_h=self.rnn.dW_h.copy(), B=self.rnn.dB.copy())\n"
+            "return loss, grads, h_last\n"
+        ),
+    },
+    "make_chunks": {
+        "a list comprehension": (
+            "n = streams.shape[1] - 1\n"
+            "return [(streams[:, s:min(s + n_steps, n)], streams[:, s + 1:min(s + n_steps, n) + 1])\n"
+            "        for s in range(0, n, n_steps)]\n"
+        ),
+        "inputs and targets cut first, a while loop, copies": (
+            "inputs, targets = streams[:, :-1], streams[:, 1:]\n"
+            "chunks, start = [], 0\n"
+            "while start < inputs.shape[1]:\n"
+            "    chunks.append((inputs[:, start:start + n_steps].copy(), targets[:, start:start + n_steps].copy()))\n"
+            "    start += n_steps\n"
+            "return chunks\n"
+        ),
+    },
+    "train_epoch": {
+        "the names listed once, floats, h0 by keyword": (
+            "losses, norms = [], []\n"
+            "state = None\n"
+            "params = model.parameters()\n"
+            "names = list(params)\n"
+            "for inputs, targets in make_chunks(streams, n_steps):\n"
+            "    loss, grads, state = model.loss_and_gradients(inputs, targets, h0=state)\n"
+            "    clipped, norm = clip_by_global_norm([grads[n] for n in names], clip_norm)\n"
+            "    for n, g in zip(names, clipped):\n"
+            "        params[n] -= learning_rate * g\n"
+            "    losses.append(float(loss))\n"
+            "    norms.append(float(norm))\n"
+            "return losses, norms\n"
+        ),
+        "sorted names, np.subtract with out=": (
+            "h = None\n"
+            "losses, norms = [], []\n"
+            "for inputs, targets in make_chunks(streams, n_steps):\n"
+            "    loss, grads, h = model.loss_and_gradients(inputs, targets, h)\n"
+            "    keys = sorted(grads)\n"
+            "    clipped, norm = clip_by_global_norm([grads[key] for key in keys], clip_norm)\n"
+            "    for key, g in zip(keys, clipped):\n"
+            "        np.subtract(model.parameters()[key], learning_rate * g, out=model.parameters()[key])\n"
+            "    losses.append(loss)\n"
+            "    norms.append(norm)\n"
+            "return losses, norms\n"
+        ),
+    },
+    "next_char_probabilities": {
+        "the softmax inline": (
+            "z = np.asarray(logits, dtype=float) / temperature\n"
+            "z = z - z.max(axis=1, keepdims=True)\n"
+            "e = np.exp(z)\n"
+            "return e / e.sum(axis=1, keepdims=True)\n"
+        ),
+        "multiplied by the inverse": "return softmax(np.array(logits, dtype=np.float64) * (1.0 / temperature))\n",
+    },
+    "sample": {
+        "vocab.index, a string grown, int()": (
+            "vocab = model.vocab\n"
+            "logits, state = model.forward(np.array([[vocab.index(c) for c in prefix]]))\n"
+            'out = ""\n'
+            "for _ in range(n_chars):\n"
+            "    probs = next_char_probabilities(logits[:, -1, :], temperature)\n"
+            "    nxt = int(rng.choice(model.vocab_size, p=probs[0]))\n"
+            "    out += vocab[nxt]\n"
+            "    logits, state = model.forward(np.array([[nxt]]), state)\n"
+            "return out\n"
+        ),
+        "the prefix read one character at a time": (
+            "h = None\n"
+            "for index in encode(prefix, model.vocab):\n"
+            "    logits, h = model.forward(np.array([[index]]), h)\n"
+            "chars = []\n"
+            "while len(chars) < n_chars:\n"
+            "    p = next_char_probabilities(logits[:, -1], temperature)\n"
+            "    index = rng.choice(model.vocab_size, p=p[0])\n"
+            "    chars.append(model.vocab[index])\n"
+            "    logits, h = model.forward(np.array([[index]]), h)\n"
+            'return "".join(chars)\n'
+        ),
+    },
+    "bigram_probabilities": {
+        "a loop over the pairs": (
+            "counts = np.zeros((vocab_size, vocab_size))\n"
+            "for a, b in zip(indices[:-1], indices[1:]):\n"
+            "    counts[a, b] += 1\n"
+            "counts += alpha\n"
+            "return counts / counts.sum(axis=1, keepdims=True)\n"
+        ),
+        "np.bincount of a * vocab_size + b": (
+            "pairs = np.bincount(indices[:-1] * vocab_size + indices[1:], minlength=vocab_size ** 2)\n"
+            "smoothed = pairs.reshape(vocab_size, vocab_size) + alpha\n"
+            "return smoothed / smoothed.sum(axis=1, keepdims=True)\n"
+        ),
+    },
+    "perplexity": {
+        "a Python sum of logs": (
+            "logs = [np.log(probabilities[k, y]) for k, y in enumerate(targets)]\n"
+            "return float(np.exp(-sum(logs) / len(logs)))\n"
+        ),
+        "np.take_along_axis": (
+            "chosen = np.take_along_axis(np.asarray(probabilities), np.asarray(targets)[:, None], axis=1)\n"
+            "return float(np.exp(-np.log(chosen).sum() / chosen.size))\n"
+        ),
+    },
 }
 
 
@@ -707,6 +992,20 @@ VISIBLE_CHECK = {
     "ScratchSimpleRNNClassifier.fit": "test_fit",
     "ScratchSimpleRNNClassifier.predict_proba": "test_predict",
     "ScratchSimpleRNNClassifier.predict": "test_predict",
+    "make_vocabulary": "test_encoding",
+    "encode": "test_encoding",
+    "decode": "test_encoding",
+    "one_hot": "test_encoding",
+    "char_rnn_forward": "test_char_rnn_forward",
+    "tiny_derivation": "test_tiny_derivation",
+    "sequence_loss": "test_sequence_loss",
+    "char_rnn_loss_and_gradients": "test_char_rnn_loss_and_gradients",
+    "make_chunks": "test_make_chunks",
+    "train_epoch": "test_train_epoch",
+    "next_char_probabilities": "test_next_char_probabilities",
+    "sample": "test_sample",
+    "bigram_probabilities": "test_bigram_probabilities",
+    "perplexity": "test_perplexity",
 }
 
 
@@ -758,6 +1057,35 @@ def _BACKWARD_WITH(states_passed: str, carried: str = "g[:, t] + dh_next") -> st
             "    self.dB += dB\n"
             "self.dh0 = dh_next\n"
             "return dx\n")
+
+
+_TRAIN_EPOCH = (
+    "h = None\n"
+    "losses, norms = [], []\n"
+    "for inputs, targets in make_chunks(streams, n_steps):\n"
+    "    loss, grads, h = model.loss_and_gradients(inputs, targets, h)\n"
+    "    clipped, norm = clip_by_global_norm(list(grads.values()), clip_norm)\n"
+    "    parameters = model.parameters()\n"
+    "    for name, grad in zip(grads, clipped):\n"
+    "        parameters[name] -= learning_rate * grad\n"
+    "    losses.append(loss)\n"
+    "    norms.append(norm)\n"
+    "return losses, norms\n"
+)
+_SAMPLE = (
+    "logits, h = model.forward(encode(prefix, model.vocab)[None, :])\n"
+    "written = []\n"
+    "for _ in range(n_chars):\n"
+    "    p = next_char_probabilities(logits[:, -1], temperature)[0]\n"
+    "    index = rng.choice(model.vocab_size, p=p)\n"
+    "    written.append(model.vocab[index])\n"
+    "    logits, h = model.forward(np.array([[index]]), h)\n"
+    'return "".join(written)\n'
+)
+_PERPLEXITY = (
+    "chosen = probabilities[np.arange(len(targets)), targets]\n"
+    "return float(np.exp(-np.mean(np.log(chosen))))\n"
+)
 
 
 CLASSICS: list[Classic] = [
@@ -1160,6 +1488,178 @@ CLASSICS: list[Classic] = [
         f'{_SNB}.predict_proba: drop call: "return softmax(self._logits(X))" -> "return self._logits(X)"')),
     Classic(f"{_SNB}.predict", "class indices returned", "predict returns class indices",
             code="return np.argmax(self.predict_proba(X), axis=1)\n"),
+    # 05_language_model
+    Classic("make_vocabulary", "the order of the text kept", "is not sorted",
+            code="return list(dict.fromkeys(text))\n"),
+    Classic("make_vocabulary", "a set returned", "should return a list of characters", code="return set(text)\n"),
+    Classic("make_vocabulary", "every character kept, repeats too", "repeats characters", code="return sorted(text)\n"),
+    Classic("encode", "indices from 1", "the indices start at 1", code=(
+        "position = {char: index + 1 for index, char in enumerate(vocab)}\n"
+        "return np.array([position[char] for char in text], dtype=np.int64)\n")),
+    Classic("encode", "code points", "Unicode code points", code="return np.array([ord(char) for char in text])\n"),
+    Classic("encode", "a list returned", "encode should return a NumPy array",
+            code="return [vocab.index(char) for char in text]\n"),
+    Classic("decode", "a list of characters returned", "decode should return one string",
+            code="return [vocab[index] for index in indices]\n"),
+    Classic("decode", "indices taken from 1", 'should be "ban"',
+            code='return "".join(vocab[index - 1] for index in indices)\n'),
+    Classic("one_hot", "the axes swapped", "the axes are swapped", code="return np.eye(vocab_size)[indices].T\n"),
+    Classic("one_hot", "integers", "float64 NumPy array", code="return np.eye(vocab_size, dtype=int)[indices]\n"),
+    Classic("char_rnn_forward", "the output bias left out", "bias B_y is not added", code=(
+        "states = self.rnn.forward(one_hot(inputs, self.vocab_size), h0, return_sequences=True)\n"
+        "return states @ self.W_y, states[:, -1]\n")),
+    Classic("char_rnn_forward", "h0 ignored", "h0 is ignored", code=(
+        "states = self.rnn.forward(one_hot(inputs, self.vocab_size), return_sequences=True)\n"
+        "return states @ self.W_y + self.B_y, states[:, -1]\n")),
+    Classic("char_rnn_forward", "the last state only", "one step only", code=(
+        "h = self.rnn.forward(one_hot(inputs, self.vocab_size), h0)\n"
+        "return h @ self.W_y + self.B_y, h\n")),
+    Classic("char_rnn_forward", "h_last the first state", "the state after the first character", code=(
+        "states = self.rnn.forward(one_hot(inputs, self.vocab_size), h0, return_sequences=True)\n"
+        "return states @ self.W_y + self.B_y, states[:, 0]\n")),
+    Classic("char_rnn_forward", "probabilities returned", "these are probabilities", code=(
+        "states = self.rnn.forward(one_hot(inputs, self.vocab_size), h0, return_sequences=True)\n"
+        "e = np.exp(states @ self.W_y + self.B_y)\n"
+        "return e / e.sum(axis=-1, keepdims=True), states[:, -1]\n")),
+    Classic("tiny_derivation", "the sum of the two terms", "the gradients of the sum",
+            code="tiny_dlogits = np.array([[[-0.5, 0.5], [0.75, -0.75]]])\n"),
+    Classic("tiny_derivation", "the signs", "the signs are wrong",
+            code="tiny_dlogits = np.array([[[0.25, -0.25], [-0.375, 0.375]]])\n"),
+    Classic("tiny_derivation", "the right answers' logits only", "only the right answer's logit",
+            code="tiny_dlogits = np.array([[[-0.25, 0.0], [0.0, -0.375]]])\n"),
+    Classic("tiny_derivation", "the steps swapped", "the two steps are swapped",
+            code="tiny_dlogits = np.array([[[0.375, -0.375], [-0.25, 0.25]]])\n"),
+    Classic("sequence_loss", "the loss averaged over the steps only", "averaged over the steps only", code=(
+        "total, dlogits = 0.0, np.zeros(logits.shape)\n"
+        "for i in range(logits.shape[0]):\n"
+        "    loss_i, dlogits[i] = cross_entropy(logits[i], targets[i])\n"
+        "    total += loss_i\n"
+        "return total, dlogits\n")),
+    Classic("sequence_loss", "the sum over every prediction", "the sum over all 6 predictions", code=(
+        "n, t, v = logits.shape\n"
+        "loss, d = cross_entropy(logits.reshape(n * t, v), targets.reshape(n * t))\n"
+        "return loss * n * t, d.reshape(logits.shape) * n * t\n")),
+    Classic("sequence_loss", "dlogits not divided", "dlogits is not divided by the number of predictions", code=(
+        "n, t, v = logits.shape\n"
+        "loss, d = cross_entropy(logits.reshape(n * t, v), targets.reshape(n * t))\n"
+        "return loss, d.reshape(logits.shape) * n * t\n")),
+    Classic("sequence_loss", "log of softmax, unshifted", "overflowed or took log(0)", code=(
+        "p = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)\n"
+        "rows, steps = np.indices(targets.shape)\n"
+        "loss = -np.mean(np.log(p[rows, steps, targets]))\n"
+        "dlogits = p.copy()\n"
+        "dlogits[rows, steps, targets] -= 1\n"
+        "return float(loss), dlogits / targets.size\n")),
+    Classic("char_rnn_loss_and_gradients", "a gradient for the last state only", "not to the last only", code=(
+        "logits, h_last = self.forward(inputs, h0)\n"
+        "loss, dlogits = sequence_loss(logits, targets)\n"
+        "states = self.rnn.states\n"
+        "self.rnn.backward((dlogits @ self.W_y.T)[:, -1])\n"
+        'grads = {"W_x": self.rnn.dW_x, "W_h": self.rnn.dW_h, "B": self.rnn.dB,\n'
+        '         "W_y": np.einsum("btn,btv->nv", states, dlogits), "B_y": dlogits.sum(axis=(0, 1))}\n'
+        "return loss, grads, h_last\n")),
+    Classic("char_rnn_loss_and_gradients", "W_y from the last step only", "should sum over every step", code=(
+        "logits, h_last = self.forward(inputs, h0)\n"
+        "loss, dlogits = sequence_loss(logits, targets)\n"
+        "states = self.rnn.states\n"
+        "self.rnn.backward(dlogits @ self.W_y.T)\n"
+        'grads = {"W_x": self.rnn.dW_x, "W_h": self.rnn.dW_h, "B": self.rnn.dB,\n'
+        '         "W_y": states[:, -1].T @ dlogits[:, -1], "B_y": dlogits.sum(axis=(0, 1))}\n'
+        "return loss, grads, h_last\n")),
+    Classic("char_rnn_loss_and_gradients", "B_y summed over the batch only", "sum dlogits over the batch AND", code=(
+        "logits, h_last = self.forward(inputs, h0)\n"
+        "loss, dlogits = sequence_loss(logits, targets)\n"
+        "states = self.rnn.states\n"
+        "self.rnn.backward(dlogits @ self.W_y.T)\n"
+        'grads = {"W_x": self.rnn.dW_x, "W_h": self.rnn.dW_h, "B": self.rnn.dB,\n'
+        '         "W_y": np.einsum("btn,btv->nv", states, dlogits), "B_y": dlogits.sum(axis=0)}\n'
+        "return loss, grads, h_last\n")),
+    Classic("char_rnn_loss_and_gradients", "W_y not transposed for the states", "a shape mismatch", code=(
+        "logits, h_last = self.forward(inputs, h0)\n"
+        "loss, dlogits = sequence_loss(logits, targets)\n"
+        "states = self.rnn.states\n"
+        "self.rnn.backward(dlogits @ self.W_y)\n"
+        'grads = {"W_x": self.rnn.dW_x, "W_h": self.rnn.dW_h, "B": self.rnn.dB,\n'
+        '         "W_y": np.einsum("btn,btv->nv", states, dlogits), "B_y": dlogits.sum(axis=(0, 1))}\n'
+        "return loss, grads, h_last\n")),
+    Classic("make_chunks", "the targets are the inputs", "the targets are the inputs themselves", code=(
+        "length = streams.shape[1]\n"
+        "return [(streams[:, s:min(s + n_steps, length - 1)], streams[:, s:min(s + n_steps, length - 1)])\n"
+        "        for s in range(0, length - 1, n_steps)]\n")),
+    Classic("make_chunks", "an off-by-one between inputs and targets", "the characters before the inputs", code=(
+        "length = streams.shape[1]\n"
+        "chunks = []\n"
+        "for start in range(0, length - 1, n_steps):\n"
+        "    stop = min(start + n_steps, length - 1)\n"
+        "    chunks.append((streams[:, start + 1:stop + 1], streams[:, start:stop]))\n"
+        "return chunks\n")),
+    Classic("make_chunks", "the last, shorter chunk dropped", "the last chunk may be shorter than n_steps", code=(
+        "length = streams.shape[1]\n"
+        "chunks = []\n"
+        "for start in range(0, length - n_steps, n_steps):\n"
+        "    chunks.append((streams[:, start:start + n_steps], streams[:, start + 1:start + n_steps + 1]))\n"
+        "return chunks\n")),
+    Classic("train_epoch", "the state reset every chunk", "the state is reset at every chunk",
+            code=_TRAIN_EPOCH.replace("model.loss_and_gradients(inputs, targets, h)",
+                                      "model.loss_and_gradients(inputs, targets, None)")),
+    Classic("train_epoch", "gradients carried across chunks", "the gradients are carried across chunks",
+            code=_TRAIN_EPOCH.replace(
+                "    clipped, norm = clip_by_global_norm(list(grads.values()), clip_norm)\n",
+                "    total = dict(grads) if total is None else {name: total[name] + grads[name] for name in grads}\n"
+                "    clipped, norm = clip_by_global_norm(list(total.values()), clip_norm)\n").replace(
+                "h = None\n", "h = total = None\n")),
+    Classic("train_epoch", "no clipping", "the gradients were not clipped",
+            code=_TRAIN_EPOCH.replace("clip_by_global_norm(list(grads.values()), clip_norm)",
+                                      "list(grads.values()), clip_by_global_norm(list(grads.values()), 1.0)[1]")),
+    Classic("train_epoch", "the weights not updated in place", "update the arrays of model.parameters() in place",
+            code=_TRAIN_EPOCH.replace("parameters[name] -= learning_rate * grad",
+                                      "parameters[name] = parameters[name] - learning_rate * grad")),
+    Classic("train_epoch", "the norms after clipping", "the global norms before clipping",
+            code=_TRAIN_EPOCH.replace("norms.append(norm)", "norms.append(min(norm, clip_norm))")),
+    Classic("next_char_probabilities", "the temperature applied after softmax", "after softmax",
+            code="return softmax(logits) / temperature\n"),
+    Classic("next_char_probabilities", "the logits multiplied", "multiplied by the temperature",
+            code="return softmax(logits * temperature)\n"),
+    Classic("next_char_probabilities", "the temperature unused", "the temperature is not used",
+            code="return softmax(logits)\n"),
+    Classic("next_char_probabilities", "an unshifted softmax", "overflowed", code=(
+        "e = np.exp(logits / temperature)\n"
+        "return e / e.sum(axis=1, keepdims=True)\n")),
+    Classic("sample", "argmax instead of sampling", "rng.choice was never called",
+            code=_SAMPLE.replace("rng.choice(model.vocab_size, p=p)", "int(np.argmax(p))")),
+    Classic("sample", "the prefix returned too", "returned the prefix too",
+            code=_SAMPLE.replace('return "".join(written)', 'return prefix + "".join(written)')),
+    Classic("sample", "no warm-up: only the prefix's last character read", "not only its last one",
+            code=_SAMPLE.replace("encode(prefix, model.vocab)", "encode(prefix[-1], model.vocab)")),
+    Classic("sample", "the state not carried", "carry the state",
+            code=_SAMPLE.replace("model.forward(np.array([[index]]), h)", "model.forward(np.array([[index]]))")),
+    Classic("sample", "the temperature unused", "the temperature is not used",
+            code=_SAMPLE.replace("next_char_probabilities(logits[:, -1], temperature)",
+                                 "next_char_probabilities(logits[:, -1])")),
+    Classic("sample", "the first draw after the prefix's first character", "the prefix's FIRST character",
+            code=_SAMPLE.replace("logits[:, -1]", "logits[:, 0]")),
+    Classic("bigram_probabilities", "fancy indexing with +=", "each pair is counted once", code=(
+        "counts = np.zeros((vocab_size, vocab_size))\n"
+        "counts[indices[:-1], indices[1:]] += 1\n"
+        "return (counts + alpha) / (counts.sum(axis=1, keepdims=True) + alpha * vocab_size)\n")),
+    Classic("bigram_probabilities", "transposed", "P is transposed", code=(
+        "counts = np.zeros((vocab_size, vocab_size))\n"
+        "np.add.at(counts, (indices[1:], indices[:-1]), 1)\n"
+        "return (counts + alpha) / (counts.sum(axis=1, keepdims=True) + alpha * vocab_size)\n")),
+    Classic("bigram_probabilities", "no smoothing", "P holds NaN", code=(
+        "counts = np.zeros((vocab_size, vocab_size))\n"
+        "np.add.at(counts, (indices[:-1], indices[1:]), 1)\n"
+        "return counts / counts.sum(axis=1, keepdims=True)\n")),
+    Classic("bigram_probabilities", "columns normalised", "each COLUMN sums to 1", code=(
+        "counts = np.zeros((vocab_size, vocab_size))\n"
+        "np.add.at(counts, (indices[:-1], indices[1:]), 1)\n"
+        "return (counts + alpha) / (counts.sum(axis=0, keepdims=True) + alpha * vocab_size)\n")),
+    Classic("perplexity", "the minus sign dropped", "the reciprocal of its perplexity",
+            code=_PERPLEXITY.replace("-np.mean", "np.mean")),
+    Classic("perplexity", "the mean loss returned", "this is the mean loss",
+            code=_PERPLEXITY.replace("float(np.exp(-np.mean(np.log(chosen))))", "float(-np.mean(np.log(chosen)))")),
+    Classic("perplexity", "the mean of 1/p", "the mean of 1/p", code=_PERPLEXITY.replace(
+        "float(np.exp(-np.mean(np.log(chosen))))", "float(np.mean(1 / chosen))")),
 ]
 
 
