@@ -103,7 +103,8 @@ def test_a_copy_with_a_statement_added_is_still_flagged(exercise):
 def test_every_long_enough_reference_is_compared():
     # Only one-line answers are too short to tell a copy from an independent answer.
     assert {e.name for e in mutation.all_exercises()} - {e.name for e in COMPARABLE} == {
-        "rnn_step_forward", "ScratchSimpleRNNClassifier.predict_proba", "ScratchSimpleRNNClassifier.predict"}
+        "rnn_step_forward", "ScratchSimpleRNNClassifier.predict_proba", "ScratchSimpleRNNClassifier.predict",
+        "make_vocabulary", "decode", "one_hot", "next_char_probabilities"}
 
 
 # A copy of rnn_step_backward's reference as a student might hide it: names changed, statements
