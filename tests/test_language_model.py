@@ -1,17 +1,14 @@
-"""Notebook 05_language_model: what the tests of every notebook do not say about it.
+"""Notebook 05_language_model: what the tests of every notebook do not say about it (that no line
+of an answer is in plain view is tests/test_no_answer_in_view.py's, for every notebook).
 
 - `rnncourse grade` grades 05 hand-ins: one answered from the reference gets every automatic
   point (the written reflection waits for a hand grade); one saved by Colab (nbgrader's
   metadata gone) whose train_epoch resets the state at every chunk is rebuilt, and loses
   points in train_epoch's hidden tests only;
-- no line of a reference answer is in plain view in the student notebook: not in a docstring,
-  a message, a self-check or a provided cell;
 - a mistake in an early exercise costs only its own points: the later exercises' hidden tests
   run with the reference of the earlier ones (judge.using).
 """
 from __future__ import annotations
-
-import re
 
 import pytest
 from nbgrader.api import Gradebook
@@ -20,7 +17,6 @@ from rnncourse import config, grading
 from rnncourse.grading import gradebook, sandbox
 from tests import handin_corpus as corpus
 from tests import mutation
-from tests.conftest import read_notebook, student_notebook_path
 
 ASSIGNMENT = "05_language_model"
 pytestmark = pytest.mark.skipif(ASSIGNMENT not in config.assignments(), reason=f"{ASSIGNMENT} is not in source/")
@@ -90,32 +86,6 @@ def test_a_colab_handin_with_the_state_reset_loses_points_on_train_epoch_only(gr
     lost = {cell: (score, points) for cell, (score, points) in cells["bo"].items() if score < points}
     assert list(lost) == ["test_train_epoch_hidden"], lost
     assert rows["bo"].score < rows["ada"].score
-
-
-def normalised(line: str) -> str:
-    return re.sub(r"\s+", "", line.split("#")[0])
-
-
-def answer_lines() -> dict[str, str]:
-    """Every line of the master's reference answers worth hiding (normalised -> as written): lines
-    of at least 12 characters without spaces, each of which says something about the answer."""
-    lines = {}
-    for exercise in mutation.exercises(ASSIGNMENT):
-        for line in exercise.text.splitlines():
-            if len(normalised(line)) >= 12:
-                lines[normalised(line)] = line.strip()
-    return lines
-
-
-def test_no_line_of_an_answer_is_in_plain_view():
-    student = read_notebook(student_notebook_path(ASSIGNMENT))
-    found = []
-    for cell in student.cells:
-        shown = {normalised(line) for line in cell.source.splitlines()}
-        found += [f"{corpus.grade_id(cell) or cell.get('id')}: {text}" for line, text in answer_lines().items()
-                  if line in shown]
-    assert answer_lines(), "the master should have reference answers"
-    assert not found, "lines of reference answers in the student notebook:\n" + "\n".join(found)
 
 
 # A wrong earlier exercise, and the later exercises' hidden tests that must keep every point.
