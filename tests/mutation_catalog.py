@@ -38,6 +38,8 @@ _TRUE_DIVISION = ("the logits are an array (the contract): true division by the 
                   "any integer or float logits, which softmax reads as it is")
 
 EQUIVALENT: dict[str, str] = {
+    'one_sample_gradient: change constant: "dz = softmax(z[None, :])[0]" -> "dz = softmax(z[None, :])[-1]"':
+        "z[None, :] has one row, so its last row is its first",
     # Statements swapped with their neighbour.
     'SimpleRNN.__init__: swap statements: "self.W_h = sigma * rng.standard_normal((n_nodes..."'
     ' <-> "self.B = np.zeros(n_nodes)"': _INDEPENDENT,
