@@ -162,8 +162,7 @@ def section(summary: Assignment) -> str:
     common = summary.mistakes.most_common(MOST)
     said = "".join(f"<li><b>{e(exercise)}</b>: {e(message)}: <b>{count} student{'s' if count > 1 else ''}</b></li>"
                    for (exercise, message), count in common)
-    mistakes = f"<ol class='mistakes'>{said}</ol>" if said else "<p>No mistake was named more than once.</p>" \
-        if summary.mistakes else "<p>No exercise lost points to a named mistake.</p>"
+    mistakes = f"<ol class='mistakes'>{said}</ol>" if said else "<p>No exercise lost points to a named mistake.</p>"
     return (f"<h2>{e(summary.name)}</h2><p>{summary.students} hand-ins graded.</p>"
             f"<img alt='score distribution of each graded cell of {e(summary.name)}' src='{picture(summary)}'>"
             "<table><tr><th>cell</th><th>points</th><th>graded</th><th>mean</th><th>full marks</th><th>zero</th></tr>"
