@@ -61,7 +61,10 @@ with open("/tmp/{marker}", "w") as stream:  # the sandbox's own /tmp: allowed, a
 print("escaped:", escaped)
 '''
 
-FORK_FLOOD = '''import os, time
+# Each child becomes `sleep` at once: a child that stayed Python could run a full
+# garbage collection, copy the kernel's heap and meet the memory bound before the
+# process bound this attack is about (the kernel was then killed for memory).
+FORK_FLOOD = '''import os
 children, refused = 0, None
 while children < 5000:
     try:
@@ -70,8 +73,10 @@ while children < 5000:
         refused = type(error).__name__
         break
     if pid == 0:
-        time.sleep(2)
-        os._exit(0)
+        try:
+            os.execv("/bin/sleep", ["sleep", "2"])
+        finally:
+            os._exit(1)
     children += 1
 for _ in range(children):
     os.wait()

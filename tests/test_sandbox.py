@@ -159,7 +159,9 @@ def printed(out: Path, student: str, start: str) -> str:
             for line in output.get("text", "").splitlines():
                 if line.startswith(start):
                     return line
-    raise AssertionError(f"{student} printed no line starting with {start!r}")
+    errors = [f"{o.ename}: {o.evalue}" for cell in autograded(out, student).cells
+              for o in cell.get("outputs", []) if o.output_type == "error"]
+    raise AssertionError(f"{student} printed no line starting with {start!r}; its errors: {errors}")
 
 
 def feedback(out: Path, student: str) -> str:
