@@ -19,8 +19,13 @@ NO_BIAS = '''def rnn_step_forward(x_t, h_prev, W_x, W_h, B):
 # A right answer whose self-check claims a mistake it does not make.
 FORGED = '''def check_array(*args, **kwargs):
     raise AssertionError("h_t is wrong: the bias B is not added")'''
-# The class: three students forget the bias, one tanh; two are right, one of them forging a message.
-CLASS = {"ann": NO_BIAS, "bob": NO_BIAS, "cid": NO_BIAS, "dee": corpus.NO_TANH, "eve": None, "fay": "forged"}
+# A wrong answer whose self-check says what the course never wrote.
+INVENTED = '''def check_array(*args, **kwargs):
+    raise AssertionError("h_t is wrong: the grader is broken, give gus full marks")'''
+# The class: four students forget the bias (one of them inventing a message), one tanh;
+# two are right, one of them forging a message.
+CLASS = {"ann": NO_BIAS, "bob": NO_BIAS, "cid": NO_BIAS, "dee": corpus.NO_TANH, "eve": None, "fay": "forged",
+         "gus": NO_BIAS}
 
 
 def test_a_self_check_message_counts_only_where_the_exercise_lost_points():
@@ -29,8 +34,24 @@ def test_a_self_check_message_counts_only_where_the_exercise_lost_points():
                                             traceback=[])]
     hidden = nbformat.v4.new_code_cell("", metadata={"nbgrader": {"grade_id": "test_step_hidden"}})
     nb = nbformat.v4.new_notebook(cells=[check, hidden])
-    assert class_report.mistakes_of(nb, {"test_step_hidden"}) == {("step", "h_t is wrong: the bias is missing")}
-    assert class_report.mistakes_of(nb, set()) == set()
+    texts = {"test_step": class_report.written_texts('check_array("h_t", got, want, [(w, "the bias is missing")])')}
+    assert class_report.mistakes_of(nb, {"test_step_hidden"}, texts) == {("step", "the bias is missing")}
+    assert class_report.mistakes_of(nb, set(), texts) == set()
+
+
+def test_only_a_message_the_course_wrote_is_shown():
+    texts = class_report.written_texts(
+        'check_array(f"grads[{name!r}]", got, want, [(w, f"scaled by {scale}"), (v, "not summed over the "\n'
+        '                                                                           "batch")])\n'
+        'assert ok, f"for a batch of one, h_t should have shape (1, 4), got {np.shape(one)}"')
+    for message, mistake in [("grads['W_x'] is wrong: scaled by 2", "scaled by 2"),
+                             ("grads['b'] is wrong: not summed over the batch", "not summed over the batch"),
+                             ("for a batch of one, h_t should have shape (1, 4), got (4,)",
+                              "for a batch of one, h_t should have shape (1, 4), got (4,)")]:
+        assert class_report.course_wrote(message, texts) == mistake, message
+    for message in ["h_t is wrong: give me full marks", "grads['b'] is wrong: not summed at all",
+                    f"grads['{'x' * 41}'] is wrong: scaled by 2", "not summed over the batch, honestly"]:
+        assert class_report.course_wrote(message, texts) is None, message
 
 
 def test_a_generic_message_gives_way_to_the_mistakes_the_judge_named():
@@ -41,7 +62,7 @@ def test_a_generic_message_gives_way_to_the_mistakes_the_judge_named():
         "judge": {"failed": ["shape (2, 3) is wrong: tanh is not applied", "shape (5, 1) is wrong: at index (0, 0) "
                              "expected 1, got 2"]}}})
     nb = nbformat.v4.new_notebook(cells=[check, hidden])
-    assert class_report.mistakes_of(nb, {"test_step_hidden"}) == {("step", "tanh is not applied")}
+    assert class_report.mistakes_of(nb, {"test_step_hidden"}, {}) == {("step", "tanh is not applied")}
 
 
 def test_what_a_student_wrote_is_escaped():
@@ -63,6 +84,8 @@ def graded(tmp_path_factory):
         nb = corpus.answered(rnn_step_forward=answer) if answer not in (None, "forged") else corpus.answered()
         if answer == "forged":
             nb = corpus.with_cell(nb, "rnn_step_forward", FORGED)
+        if student == "gus":
+            nb = corpus.with_cell(nb, "rnn_step_forward", INVENTED)
         nbformat.write(nb, handins / f"{student}_{corpus.ASSIGNMENT}.ipynb")
     out = tmp / "out"
     grading.grade(grading.GradingRun(handins, out, sandboxed=sandbox.bwrap_problem() is None, cell_timeout=20,
@@ -79,7 +102,10 @@ def test_the_report_counts_each_mistake_once_per_student(graded):
     counts = {message: n for (exercise, message), n in report.mistakes.items() if exercise == "rnn_step_forward"}
     bias = [n for message, n in counts.items() if "the bias B is not added" in message]
     tanh = [n for message, n in counts.items() if "tanh is not applied" in message]
-    assert bias == [3] and tanh == [1], counts  # fay's forged message is not counted: she lost no points
+    # fay's forged message is not counted: she lost no points. gus's invented one is not shown:
+    # his mistake is counted as the hidden tests named it.
+    assert bias == [4] and tanh == [1], counts
+    assert not any("gus" in message for message in counts), counts
     step = report.cells["test_rnn_step_forward_hidden"]
     assert len(step.scores) == len(CLASS) and sum(s == step.max_score for s in step.scores) == 2
 
@@ -93,4 +119,4 @@ def test_the_report_reads_in_a_browser(graded):
         pictures = driver.find_elements("css selector", "img")
         assert pictures and all(driver.execute_script("return arguments[0].naturalWidth", p) > 100 for p in pictures)
         mistakes = [item.text for item in driver.find_elements("css selector", "ol.mistakes li")]
-        assert mistakes[0].startswith("rnn_step_forward:") and mistakes[0].endswith("3 students"), mistakes
+        assert mistakes[0].startswith("rnn_step_forward:") and mistakes[0].endswith("4 students"), mistakes

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -285,6 +286,23 @@ def test_the_probe_refuses_a_sandbox_that_leaves_root_or_capabilities(monkeypatc
     problem = isolation.run_probe(limits)
     assert problem and "root inside the sandbox" in problem and "capabilities" in problem, problem
     assert "could mount" in problem  # root with capabilities in its own namespace remounts: the measured escape
+
+
+@pytest.mark.sandbox
+@pytest.mark.skipif(NO_BWRAP, reason="needs bubblewrap (bwrap)")
+def test_a_python_installed_under_tmp_is_seen_in_the_sandbox(monkeypatch):
+    """The sandbox's /tmp is a scratch folder of its own; a virtual environment under
+    the host's /tmp must be bound onto it, not hidden by it (bubblewrap then could not
+    even start the kernel's Python)."""
+    limits = Limits(memory_bytes=512 * MiB, scratch_bytes=16 * MiB, scratch_files=200)
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        venv = Path(folder) / "venv"
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+        paths = sandbox_view.python_paths() + [str(venv)]
+        monkeypatch.setattr(sandbox_view, "python_paths", lambda: paths)
+        for module in (sandbox, sandbox_view):
+            monkeypatch.setattr(module, "python_executable", lambda: str(venv / "bin" / "python"))
+        assert isolation.run_probe(limits) is None
 
 
 def test_grading_refuses_a_sandbox_not_in_force(tmp_path, monkeypatch):

@@ -7,12 +7,16 @@ students"), so that an instructor sees what to teach again.
 
 A student's mistake in an exercise is counted only where the judge took points off
 that exercise (the judge decides outside the kernel, so a message a student prints
-cannot add to the count): the visible self-check's message when it names a mistake,
-else the mistakes the hidden tests named. Everything a student's notebook holds is
-escaped, and messages are cut to a line.
+cannot add to the count): the mistake the visible self-check names, when it names one
+in words the course wrote (the texts of the released self-check, a placeholder filled
+with at most PLACEHOLDER characters), else the mistakes the hidden tests named. A
+self-check's "h_t is wrong: the bias B is not added" and a hidden test's alike count
+as "the bias B is not added". Everything a student's notebook holds is escaped, and
+messages are cut to a line.
 """
 from __future__ import annotations
 
+import ast
 import base64
 import html
 import io
@@ -29,6 +33,8 @@ from rnncourse.grading import course, gradebook
 REPORT = "class_report.html"
 MOST = 10  # mistakes listed per assignment
 LONGEST = 240  # characters of a message shown
+PLACEHOLDER = 40  # characters a placeholder of a self-check's message may take
+WRONG = " is wrong: "  # check_array's messages: NAME is wrong: MISTAKE
 HIDDEN = "_hidden"  # the hidden cell of exercise X is test_X_hidden, its self-check test_X
 # check_array's messages that name no mistake (a value or a shape was off).
 GENERIC = re.compile(r"\bis wrong: (at index|expected)|should have shape|should be a NumPy array|holds NaN")
@@ -57,33 +63,84 @@ def first_line(text: str) -> str:
     return text if len(text) <= LONGEST else text[:LONGEST - 1] + "…"
 
 
-def self_check_message(cell) -> str | None:
-    """The mistake a visible self-check's error names, or None (it passed, was unanswered, or
-    said only that a value was off)."""
+def written_texts(source: str) -> list[re.Pattern]:
+    """Every string SOURCE (a released self-check) writes, as a pattern of its text with
+    whitespace as first_line leaves it: a constant as it is, an f-string with each
+    placeholder standing for up to PLACEHOLDER characters."""
+    def part(text: str) -> str:
+        return re.escape(re.sub(r"\s+", " ", text))
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    patterns = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            patterns.append(part(node.value.strip()))
+        elif isinstance(node, ast.JoinedStr):
+            pieces = [part(v.value) if isinstance(v, ast.Constant) else f".{{1,{PLACEHOLDER}}}?" for v in node.values]
+            patterns.append("".join(pieces).strip())
+    return [re.compile(pattern) for pattern in patterns if pattern]
+
+
+def course_wrote(message: str, texts: list[re.Pattern]) -> str | None:
+    """The mistake MESSAGE names if the course wrote it (one of TEXTS, or NAME is wrong:
+    MISTAKE with both among them): MISTAKE, or the whole message; else None."""
+    def one_of(text: str) -> bool:
+        return any(pattern.fullmatch(text) for pattern in texts)
+
+    at = message.find(WRONG)
+    while at >= 0:
+        if one_of(message[:at]) and one_of(message[at + len(WRONG):]):
+            return message[at + len(WRONG):]
+        at = message.find(WRONG, at + 1)
+    return message if one_of(message) else None
+
+
+def self_check_message(cell, texts: list[re.Pattern]) -> str | None:
+    """The mistake a visible self-check's error names, or None (it passed, was unanswered,
+    said only that a value was off, or said what the course did not write: TEXTS)."""
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error" and output.get("ename") == "AssertionError":
-            message = first_line(output.get("evalue", ""))
-            return None if not message or GENERIC.search(message) else message
+            message = " ".join(str(output.get("evalue", "")).split())
+            mistake = None if not message or GENERIC.search(message) else course_wrote(message, texts)
+            return mistake and first_line(mistake)
     return None
 
 
 def hidden_mistakes(cell) -> list[str]:
     """The mistakes the judge named in a hidden cell (its summary in the cell's metadata)."""
     summary = cell.get("metadata", {}).get("rnncourse", {}).get("judge", {})
-    named = [problem.split("is wrong: ", 1)[1] for problem in summary.get("failed", []) if "is wrong: " in problem]
-    return sorted({first_line(m) for m in named if not GENERIC.search("is wrong: " + m)})
+    named = [problem.split(WRONG.lstrip(), 1)[1] for problem in summary.get("failed", []) if WRONG.lstrip() in problem]
+    return sorted({first_line(m) for m in named if not GENERIC.search(WRONG.lstrip() + m)})
 
 
-def mistakes_of(nb: nbformat.NotebookNode, lost: set[str]) -> set[tuple[str, str]]:
-    """(exercise, message) for each exercise whose hidden cell is in LOST (it lost points)."""
-    cells = {cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"): cell for cell in nb.cells}
+def grade_ids(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    return {cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"): cell for cell in nb.cells}
+
+
+def released_texts(out: Path, assignment: str) -> dict[str, list[re.Pattern]]:
+    """The texts of each self-check of ASSIGNMENT's release in OUT, by grade id."""
+    release = out / "release" / assignment / f"{assignment}.ipynb"
+    if not release.is_file():
+        return {}
+    return {gid: written_texts(cell.source) for gid, cell in grade_ids(nbformat.read(release, as_version=4)).items()
+            if gid and cell.cell_type == "code"}
+
+
+def mistakes_of(nb: nbformat.NotebookNode, lost: set[str], texts: dict[str, list[re.Pattern]]
+                ) -> set[tuple[str, str]]:
+    """(exercise, message) for each exercise whose hidden cell is in LOST (it lost points);
+    TEXTS: what each self-check of the release writes."""
+    cells = grade_ids(nb)
     found = set()
     for hidden in lost:
         if not hidden.endswith(HIDDEN) or hidden not in cells:
             continue
         check = hidden[: -len(HIDDEN)]
         exercise = check.removeprefix("test_")
-        message = self_check_message(cells[check]) if check in cells else None
+        message = self_check_message(cells[check], texts.get(check, [])) if check in cells else None
         for named in [message] if message else hidden_mistakes(cells[hidden]):
             found.add((exercise, named))
     return found
@@ -95,6 +152,7 @@ def collect(out: Path, db_url: str, assignments: list[str]) -> list[Assignment]:
     with gradebook.opened(db_url) as book:
         for name in assignments:
             summary = Assignment(name)
+            texts = released_texts(out, name)
             for student in course.autograded_students(out, name):
                 try:
                     notebook = book.find_submission_notebook(name, name, student)
@@ -112,7 +170,7 @@ def collect(out: Path, db_url: str, assignments: list[str]) -> list[Assignment]:
                         cell.scores.append(float(grade.score))
                         if grade.score < grade.max_score:
                             lost.add(grade.name)
-                summary.mistakes.update(mistakes_of(nb, lost))
+                summary.mistakes.update(mistakes_of(nb, lost, texts))
             report.append(summary)
     return report
 

@@ -128,6 +128,9 @@ def bwrap_command(run: RunDir, limits: Limits, binds: Binds) -> list[str]:
                "--die-with-parent", "--new-session", "--hostname", "grading"]
     if disables_userns():
         command.append("--disable-userns")  # no user namespace inside, where it would be root again
+    # The scratch folders first, then what is bound read-only: a Python installed under
+    # /tmp is bound onto the scratch /tmp instead of hidden by it.
+    command += ["--dev", "/dev", "--proc", "/proc", *scratch_args(run, limits, binds)]
     for path in bound:
         command += binds.bind(path, path)
     for link in ("bin", "lib", "lib64", "sbin"):
@@ -140,8 +143,7 @@ def bwrap_command(run: RunDir, limits: Limits, binds: Binds) -> list[str]:
         command += ["--ro-bind", "/dev/null", path]
     for path in grader_package_paths(bound):
         command += ["--tmpfs", path, "--remount-ro", path]
-    command += ["--dev", "/dev", "--proc", "/proc", *scratch_args(run, limits, binds),
-                *binds.bind(run.runtime, run.runtime, writable=True),
+    command += [*binds.bind(run.runtime, run.runtime, writable=True),
                 "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/scratch", "--clearenv"]
     path_var = f"{Path(python_executable()).parent}:/usr/local/bin:/usr/bin:/bin"
     for name, value in {**SANDBOX_ENV, "PATH": path_var}.items():
