@@ -54,6 +54,16 @@ def test_only_a_message_the_course_wrote_is_shown():
         assert class_report.course_wrote(message, texts) is None, message
 
 
+def test_the_notebooks_own_messages_are_recognised():
+    master = nbformat.read(config.SOURCE_DIR / corpus.ASSIGNMENT / f"{corpus.ASSIGNMENT}.ipynb", as_version=4)
+    texts = class_report.released_texts_of(master)["test_rnn_step_forward"]
+    said = "h_t for x_t = 0, h_prev = 0 is wrong: the bias B is not added"
+    assert class_report.course_wrote(said, texts) == "the bias B is not added"
+    assert class_report.course_wrote("for a batch of one, h_t should have shape (1, 4), got (4,): keep the batch axis",
+                                     texts)
+    assert class_report.course_wrote("h_t for x_t = 0, h_prev = 0 is wrong: the bias is fine", texts) is None
+
+
 def test_a_generic_message_gives_way_to_the_mistakes_the_judge_named():
     check = nbformat.v4.new_code_cell("", metadata={"nbgrader": {"grade_id": "test_step"}})
     check.outputs = [nbformat.v4.new_output("error", ename="AssertionError", traceback=[],

@@ -9,6 +9,8 @@ its first exercise left as released, and a student who handed in only 01.
 """
 from __future__ import annotations
 
+import csv
+import io
 import subprocess
 import sys
 import time
@@ -104,10 +106,13 @@ def test_every_assignment_is_graded(sequential):
 def test_postgresql_and_two_workers_give_the_results_of_sqlite_and_one(sequential, handins_dir, tmp_path,
                                                                        postgres_url):
     rows, csv_text, scores = sequential
-    assert run(handins_dir, tmp_path, workers=2, db_url=postgres_url) == rows
-    assert (tmp_path / "grades.csv").read_text() == csv_text
+    # Two assignments are enough to compare gradebooks and worker counts (the database code
+    # is the same for every notebook); every assignment is graded above.
+    got = run(handins_dir, tmp_path, workers=2, db_url=postgres_url, assignments=TWO_AT_ONCE)
+    assert got == [row for row in rows if row.assignment in TWO_AT_ONCE]
+    assert csv_rows((tmp_path / "grades.csv").read_text(), None) == csv_rows(csv_text, TWO_AT_ONCE)
     assert not (tmp_path / "gradebook.db").exists()
-    assert cell_scores(gradebook.check_url(postgres_url)) == scores
+    assert cell_scores(gradebook.check_url(postgres_url)) == expected_scores(scores, TWO_AT_ONCE)
 
 
 def grade_at_once(handins_dir: Path, outs: list[Path], db_url: str | None) -> list[subprocess.CompletedProcess]:
@@ -125,6 +130,11 @@ def grade_at_once(handins_dir: Path, outs: list[Path], db_url: str | None) -> li
         done.append(subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr))
     assert time.monotonic() - started < 900
     return done
+
+
+def csv_rows(csv_text: str, assignments: list[str] | None) -> list[dict[str, str]]:
+    """The rows of grades.csv CSV_TEXT (for ASSIGNMENTS only, unless None), by its header's names."""
+    return [row for row in csv.DictReader(io.StringIO(csv_text)) if assignments is None or row["assignment"] in assignments]
 
 
 def expected_scores(scores: dict, assignments: list[str]) -> dict:

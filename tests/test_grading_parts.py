@@ -1,13 +1,16 @@
 """Pieces of the grader on tiny fixture notebooks, each on its own: the Execute that survives a
-dead kernel and caps output, the feedback step that hides hidden tests, the grades.csv merge."""
+dead kernel and caps output, the feedback step that hides hidden tests, the grades.csv merge, the
+gradebook's stamp."""
 from __future__ import annotations
 
 import nbformat
 import numpy as np
 import pytest
+import sqlalchemy
 
+from rnncourse import nbgrader_run
 from rnncourse.build import QUIET_KERNEL
-from rnncourse.grading import execute, feedback, results, table
+from rnncourse.grading import execute, feedback, gradebook, results, table
 
 
 def notebook(*sources: str) -> nbformat.NotebookNode:
@@ -156,3 +159,10 @@ def test_the_outputs_give_the_share_of_points_to_nbgrader():
     assert score.output_type == "execute_result" and score.data["text/plain"] == "2"
     assert len(verdicts.outputs(verdicts.decide(reference_records(("a", 1.0, None)),
                                                 kernel_records(("a", 1.0)), [], True), 3.0)) == 1
+
+
+def test_a_new_gradebook_is_stamped_as_nbgrader_stamps_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", nbgrader_run.environment()["PATH"])  # nbgrader runs `alembic` by name
+    with gradebook.opened(f"sqlite:///{tmp_path / 'gradebook.db'}") as book:
+        stamped = book.db.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar_one()
+    assert stamped == gradebook.NBGRADERS_REVISION() == gradebook.schema_revision()

@@ -67,21 +67,27 @@ def written_texts(source: str) -> list[re.Pattern]:
     """Every string SOURCE (a released self-check) writes, as a pattern of its text with
     whitespace as first_line leaves it: a constant as it is, an f-string with each
     placeholder standing for up to PLACEHOLDER characters."""
-    def part(text: str) -> str:
-        return re.escape(re.sub(r"\s+", " ", text))
-
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return []
+    strings = [node for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)
+               or isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    inside = {id(value) for node in strings if isinstance(node, ast.JoinedStr) for value in node.values}
     patterns = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            patterns.append(part(node.value.strip()))
-        elif isinstance(node, ast.JoinedStr):
-            pieces = [part(v.value) if isinstance(v, ast.Constant) else f".{{1,{PLACEHOLDER}}}?" for v in node.values]
-            patterns.append("".join(pieces).strip())
-    return [re.compile(pattern) for pattern in patterns if pattern]
+    for node in strings:
+        if id(node) in inside:
+            continue
+        pieces = [v.value if isinstance(v, ast.Constant) else None for v in getattr(node, "values", [node])]
+        pieces = [re.sub(r"\s+", " ", piece) if piece is not None else None for piece in pieces]
+        if pieces[0] is not None:
+            pieces[0] = pieces[0].lstrip()
+        if pieces[-1] is not None:
+            pieces[-1] = pieces[-1].rstrip()
+        pattern = "".join(re.escape(piece) if piece is not None else f".{{1,{PLACEHOLDER}}}?" for piece in pieces)
+        if pattern:
+            patterns.append(re.compile(pattern))
+    return patterns
 
 
 def course_wrote(message: str, texts: list[re.Pattern]) -> str | None:
@@ -123,10 +129,11 @@ def grade_ids(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
 def released_texts(out: Path, assignment: str) -> dict[str, list[re.Pattern]]:
     """The texts of each self-check of ASSIGNMENT's release in OUT, by grade id."""
     release = out / "release" / assignment / f"{assignment}.ipynb"
-    if not release.is_file():
-        return {}
-    return {gid: written_texts(cell.source) for gid, cell in grade_ids(nbformat.read(release, as_version=4)).items()
-            if gid and cell.cell_type == "code"}
+    return released_texts_of(nbformat.read(release, as_version=4)) if release.is_file() else {}
+
+
+def released_texts_of(nb: nbformat.NotebookNode) -> dict[str, list[re.Pattern]]:
+    return {gid: written_texts(cell.source) for gid, cell in grade_ids(nb).items() if gid and cell.cell_type == "code"}
 
 
 def mistakes_of(nb: nbformat.NotebookNode, lost: set[str], texts: dict[str, list[re.Pattern]]

@@ -12,6 +12,7 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute, GetGrades
 from traitlets.config import Config
 
+from rnncourse.grading import gradebook
 from rnncourse.grading.execute import GradingExecute
 from rnncourse.grading.feedback import HideHiddenTests, SanitizeOutputs
 from rnncourse.grading.judge import Judge, JudgeSetup
@@ -28,6 +29,7 @@ def autograde_steps() -> list[type]:
 
 def apply(c: Config) -> None:
     """Set, in the config C that nbgrader loads, everything grading depends on."""
+    gradebook.revision_in_process()  # a new gradebook in 0.1 s, not 5 (see there)
     c.Autograde.autograde_preprocessors = autograde_steps()
     # Feedback says which checks failed and why, without the hidden tests' code; whatever
     # the student wrote is sanitised, and cannot fail the page (see grading/feedback.py).
