@@ -85,6 +85,15 @@ def wait_for(driver, selector: str, by: str = "css selector", timeout: float = W
     return WebDriverWait(driver, timeout).until(expected_conditions.element_to_be_clickable((by, selector)))
 
 
+def wait_until(driver, script: str, timeout: float = WAIT) -> None:
+    """Until the page's JavaScript SCRIPT returns true (a page that binds its inputs once
+    its data has come: a value typed before then is not saved)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: d.execute_script(f"return Boolean({script})"),
+                                         message=f"the page never made {script} true")
+
+
 @dataclass(frozen=True)
 class Server:
     """A running Jupyter server: its address and token."""

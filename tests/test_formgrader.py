@@ -105,6 +105,11 @@ def hand_grade(driver, server: browser.Server, student: str, cell: str, score: f
                              "/preceding-sibling::td[contains(@class, 'name')]/a", By.XPATH).click()
     browser.wait_for(driver, ASSIGNMENT, By.LINK_TEXT).click()
     browser.wait_for(driver, ASSIGNMENT, By.LINK_TEXT).click()
+    # formgrader fetches the grades and comments, then binds its inputs to them: typed earlier,
+    # a score is not saved, and is then overwritten with the stored one. (formgrader.loaded
+    # waits for MathJax, which comes from a CDN: never, offline.)
+    browser.wait_until(driver, "typeof formgrader !== 'undefined' && formgrader.grades && formgrader.grades.loaded"
+                               " && formgrader.comments && formgrader.comments.loaded")
     box = browser.wait_for(driver, f"input#{cell}.score")
     box.clear()
     box.send_keys(f"{score:g}", Keys.TAB)

@@ -134,7 +134,8 @@ def grade_at_once(handins_dir: Path, outs: list[Path], db_url: str | None) -> li
 
 def csv_rows(csv_text: str, assignments: list[str] | None) -> list[dict[str, str]]:
     """The rows of grades.csv CSV_TEXT (for ASSIGNMENTS only, unless None), by its header's names."""
-    return [row for row in csv.DictReader(io.StringIO(csv_text)) if assignments is None or row["assignment"] in assignments]
+    rows = csv.DictReader(io.StringIO(csv_text))
+    return [row for row in rows if assignments is None or row["assignment"] in assignments]
 
 
 def expected_scores(scores: dict, assignments: list[str]) -> dict:
