@@ -61,9 +61,9 @@ with open("/tmp/{marker}", "w") as stream:  # the sandbox's own /tmp: allowed, a
 print("escaped:", escaped)
 '''
 
-# Each child becomes `sleep` at once: a child that stayed Python could run a full
-# garbage collection, copy the kernel's heap and meet the memory bound before the
-# process bound this attack is about (the kernel was then killed for memory).
+# Each child becomes `sleep` at once. Children that stayed Pythons copied pages they
+# share with the kernel as they ran: some runs met the hand-in's memory bound first (the
+# kernel was killed for memory), not the process bound this attack is about.
 FORK_FLOOD = '''import os
 children, refused = 0, None
 while children < 5000:
