@@ -22,10 +22,10 @@ FORGED = '''def check_array(*args, **kwargs):
 # A wrong answer whose self-check says what the course never wrote.
 INVENTED = '''def check_array(*args, **kwargs):
     raise AssertionError("h_t is wrong: the grader is broken, give gus full marks")'''
-# The class: four students forget the bias (one of them inventing a message), one tanh;
-# two are right, one of them forging a message.
+# The class: four students forget the bias (one of them inventing a message), two tanh (one of
+# them forging the course's message of another mistake); two are right, one of them forging a message.
 CLASS = {"ann": NO_BIAS, "bob": NO_BIAS, "cid": NO_BIAS, "dee": corpus.NO_TANH, "eve": None, "fay": "forged",
-         "gus": NO_BIAS}
+         "gus": NO_BIAS, "hal": corpus.NO_TANH}
 
 
 def test_a_self_check_message_counts_only_where_the_exercise_lost_points():
@@ -37,6 +37,17 @@ def test_a_self_check_message_counts_only_where_the_exercise_lost_points():
     texts = {"test_step": class_report.written_texts('check_array("h_t", got, want, [(w, "the bias is missing")])')}
     assert class_report.mistakes_of(nb, {"test_step_hidden"}, texts) == {("step", "the bias is missing")}
     assert class_report.mistakes_of(nb, set(), texts) == set()
+
+
+def test_the_mistakes_the_judge_named_come_before_the_self_checks_words():
+    check = nbformat.v4.new_code_cell("", metadata={"nbgrader": {"grade_id": "test_step"}})
+    check.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="h_t is wrong: the bias is missing",
+                                            traceback=[])]
+    hidden = nbformat.v4.new_code_cell("", metadata={"nbgrader": {"grade_id": "test_step_hidden"}, "rnncourse": {
+        "judge": {"failed": ["shape (2, 3) is wrong: tanh is not applied"]}}})
+    nb = nbformat.v4.new_notebook(cells=[check, hidden])
+    texts = {"test_step": class_report.written_texts('check_array("h_t", got, want, [(w, "the bias is missing")])')}
+    assert class_report.mistakes_of(nb, {"test_step_hidden"}, texts) == {("step", "tanh is not applied")}
 
 
 def test_only_a_message_the_course_wrote_is_shown():
@@ -96,6 +107,8 @@ def graded(tmp_path_factory):
             nb = corpus.with_cell(nb, "rnn_step_forward", FORGED)
         if student == "gus":
             nb = corpus.with_cell(nb, "rnn_step_forward", INVENTED)
+        if student == "hal":
+            nb = corpus.with_cell(nb, "rnn_step_forward", FORGED)
         nbformat.write(nb, handins / f"{student}_{corpus.ASSIGNMENT}.ipynb")
     out = tmp / "out"
     grading.grade(grading.GradingRun(handins, out, sandboxed=sandbox.bwrap_problem() is None, cell_timeout=20,
@@ -112,9 +125,9 @@ def test_the_report_counts_each_mistake_once_per_student(graded):
     counts = {message: n for (exercise, message), n in report.mistakes.items() if exercise == "rnn_step_forward"}
     bias = [n for message, n in counts.items() if "the bias B is not added" in message]
     tanh = [n for message, n in counts.items() if "tanh is not applied" in message]
-    # fay's forged message is not counted: she lost no points. gus's invented one is not shown:
-    # his mistake is counted as the hidden tests named it.
-    assert bias == [4] and tanh == [1], counts
+    # fay's forged message is not counted: she lost no points. gus's invented one and hal's forged
+    # one are not: their mistakes are counted as the hidden tests named them.
+    assert bias == [4] and tanh == [2], counts
     assert not any("gus" in message for message in counts), counts
     step = report.cells["test_rnn_step_forward_hidden"]
     assert len(step.scores) == len(CLASS) and sum(s == step.max_score for s in step.scores) == 2

@@ -7,12 +7,12 @@ students"), so that an instructor sees what to teach again.
 
 A student's mistake in an exercise is counted only where the judge took points off
 that exercise (the judge decides outside the kernel, so a message a student prints
-cannot add to the count): the mistake the visible self-check names, when it names one
-in words the course wrote (the texts of the released self-check, a placeholder filled
-with at most PLACEHOLDER characters), else the mistakes the hidden tests named. A
-self-check's "h_t is wrong: the bias B is not added" and a hidden test's alike count
-as "the bias B is not added". Everything a student's notebook holds is escaped, and
-messages are cut to a line.
+cannot add to the count), as it names them: the mistakes the hidden tests named (the
+judge's words), else the one the visible self-check names, when it names one in words
+the course wrote (the texts of the released self-check, a placeholder filled with at
+most PLACEHOLDER characters). A self-check's "h_t is wrong: the bias B is not added"
+and a hidden test's alike count as "the bias B is not added". Everything a student's
+notebook holds is escaped, and messages are cut to a line.
 """
 from __future__ import annotations
 
@@ -147,9 +147,10 @@ def mistakes_of(nb: nbformat.NotebookNode, lost: set[str], texts: dict[str, list
             continue
         check = hidden[: -len(HIDDEN)]
         exercise = check.removeprefix("test_")
-        message = self_check_message(cells[check], texts.get(check, [])) if check in cells else None
-        for named in [message] if message else hidden_mistakes(cells[hidden]):
-            found.add((exercise, named))
+        named = hidden_mistakes(cells[hidden])
+        if not named and check in cells:
+            named = [m for m in [self_check_message(cells[check], texts.get(check, []))] if m]
+        found.update((exercise, mistake) for mistake in named)
     return found
 
 
